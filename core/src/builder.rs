@@ -1,0 +1,177 @@
+//! The graph builder a lattice body runs inside.
+//!
+//! While a `#[lattice]` body runs, a builder is installed on the thread; each electron call in
+//! the body records a node in it and returns a [`Node`](crate::Node) handle. Builders nest: a
+//! sub-lattice expanded at run time gets its own, and the previous one is restored after.
+
+use std::cell::RefCell;
+
+use crate::executor::ExecutorSel;
+use crate::graph::{Graph, NodeId, NodeSpec};
+
+struct Builder {
+    graph: Graph,
+    default: ExecutorSel,
+    errors: Vec<String>,
+}
+
+thread_local! {
+    static CURRENT: RefCell<Option<Builder>> = const { RefCell::new(None) };
+}
+
+/// What a lattice body built.
+#[derive(Debug)]
+pub struct Built<R> {
+    /// The recorded nodes.
+    pub graph: Graph,
+    /// The body's value.
+    pub value: R,
+    /// Problems met while recording (a constant that could not be encoded...).
+    pub errors: Vec<String>,
+}
+
+/// Runs `body` with a fresh builder whose electrons default to `default`.
+///
+/// ```
+/// use orbital_core::{builder, ExecutorSel};
+/// let built = builder::build(ExecutorSel::local(), || 42);
+/// assert!(built.graph.is_empty());
+/// assert_eq!(built.value, 42);
+/// ```
+pub fn build<R>(default: ExecutorSel, body: impl FnOnce() -> R) -> Built<R> {
+    let fresh = Builder {
+        graph: Graph::default(),
+        default,
+        errors: Vec::new(),
+    };
+    let previous = CURRENT.with(|c| c.borrow_mut().replace(fresh));
+    struct Restore(Option<Option<Builder>>);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            if let Some(prev) = self.0.take() {
+                CURRENT.with(|c| *c.borrow_mut() = prev);
+            }
+        }
+    }
+    let mut restore = Restore(Some(previous));
+    let value = body();
+    let mine = CURRENT
+        .with(|c| c.borrow_mut().take())
+        .expect("the builder installed above");
+    if let Some(prev) = restore.0.take() {
+        CURRENT.with(|c| *c.borrow_mut() = prev);
+    }
+    Built {
+        graph: mine.graph,
+        value,
+        errors: mine.errors,
+    }
+}
+
+fn with<R>(what: &str, f: impl FnOnce(&mut Builder) -> R) -> R {
+    CURRENT.with(|c| match c.borrow_mut().as_mut() {
+        Some(b) => f(b),
+        None => panic!(
+            "{what} was used outside a #[lattice] body: inside a lattice an electron call records a \
+             node; to run the function itself, call `<electron>::call(..)`"
+        ),
+    })
+}
+
+/// Records a node in the current builder and returns its id.
+///
+/// # Panics
+/// When no lattice body is being built on this thread (an electron called from plain code:
+/// call `name::call(..)` to run the function itself).
+pub fn record(spec: NodeSpec) -> NodeId {
+    let what = format!("electron or lattice `{}`", spec.name);
+    with(&what, |b| {
+        let id = NodeId(b.graph.nodes.len() as u32);
+        b.graph.nodes.push(spec);
+        id
+    })
+}
+
+/// The default executor of the lattice being built.
+///
+/// # Panics
+/// When no lattice body is being built on this thread.
+pub fn default_executor(what: &str) -> ExecutorSel {
+    with(what, |b| b.default.clone())
+}
+
+/// Makes node `node` wait for `dep` (ordering without data).
+///
+/// # Panics
+/// When no lattice body is being built on this thread.
+pub fn add_order(node: NodeId, dep: NodeId) {
+    with("`wait_for`", |b| {
+        if let Some(spec) = b.graph.nodes.get_mut(node.0 as usize) {
+            if !spec.after.contains(&dep) {
+                spec.after.push(dep);
+            }
+        }
+    })
+}
+
+/// Notes a problem met while recording; the dispatch refuses to start and reports it.
+pub fn error(message: String) {
+    CURRENT.with(|c| {
+        if let Some(b) = c.borrow_mut().as_mut() {
+            b.errors.push(message);
+        }
+    })
+}
+
+/// The display name of node `id` in the current builder.
+pub fn node_name(id: NodeId) -> Option<String> {
+    CURRENT.with(|c| {
+        c.borrow()
+            .as_ref()
+            .and_then(|b| b.graph.nodes.get(id.0 as usize).map(|n| n.name.clone()))
+    })
+}
+
+/// Records a call of electron `def` in the current lattice body.
+///
+/// # Panics
+/// When no lattice body is being built on this thread.
+pub fn electron(
+    def: &'static crate::registry::ElectronDef,
+    args: smallvec::SmallVec<[crate::graph::Arg; 2]>,
+) -> NodeId {
+    let what = format!("electron `{}`", def.fn_name);
+    let default = default_executor(&what);
+    record(NodeSpec {
+        op: crate::graph::Op::Electron(def),
+        name: def.fn_name.to_owned(),
+        args,
+        after: Default::default(),
+        executor: ExecutorSel::resolve(def.executor, &default),
+        retries: def.retries,
+        time_limit: def.time_limit,
+        parent: None,
+    })
+}
+
+/// Records a call of lattice `def` (a sub-lattice, built at run time) in the current lattice body.
+///
+/// # Panics
+/// When no lattice body is being built on this thread.
+pub fn lattice(
+    def: &'static crate::registry::LatticeDef,
+    args: smallvec::SmallVec<[crate::graph::Arg; 2]>,
+) -> NodeId {
+    let what = format!("lattice `{}`", def.fn_name);
+    let default = default_executor(&what);
+    record(NodeSpec {
+        op: crate::graph::Op::Lattice(def),
+        name: def.fn_name.to_owned(),
+        args,
+        after: Default::default(),
+        executor: ExecutorSel::resolve(def.executor, &default),
+        retries: 0,
+        time_limit: None,
+        parent: None,
+    })
+}

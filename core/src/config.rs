@@ -1,0 +1,237 @@
+//! `orbital.toml`: where it is, what it holds, and the errors that name the file, line and key.
+//!
+//! ```toml
+//! [store]
+//! path = "/var/lib/orbital/orbital.db"   # default: the platform data dir
+//!
+//! [dispatcher]
+//! retry_delay = "100ms"                  # first retry's backoff; doubles each attempt
+//! retry_delay_max = "10s"
+//!
+//! [executors.local]
+//! max_concurrency = 64
+//!
+//! [executors.gpu1]                       # a named executor of type ssh
+//! type = "ssh"
+//! hostname = "gpu1.example.org"
+//! ```
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+/// The environment variable naming the directory that holds `orbital.toml`.
+pub const CONFIG_DIR_ENV: &str = "ORBITAL_CONFIG_DIR";
+/// The environment variable naming the results store file (overrides `[store] path`).
+pub const DB_ENV: &str = "ORBITAL_DB";
+/// The environment variable naming the data directory (the store is `orbital.db` inside).
+pub const DATA_DIR_ENV: &str = "ORBITAL_DATA_DIR";
+
+/// The configuration could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file exists but could not be read.
+    #[error("cannot read the configuration file {path}: {source}")]
+    Read {
+        /// The file.
+        path: PathBuf,
+        /// Why.
+        #[source]
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML, or a key has the wrong type.
+    #[error("{path}:{line}:{column}: {message}")]
+    Parse {
+        /// The file.
+        path: PathBuf,
+        /// 1-based line of the problem.
+        line: usize,
+        /// 1-based column.
+        column: usize,
+        /// What is wrong, naming the key.
+        message: String,
+    },
+}
+
+/// `[store]`: where results are kept.
+#[derive(Debug, Clone, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct StoreConfig {
+    /// The SQLite file.
+    pub path: Option<PathBuf>,
+}
+
+/// `[dispatcher]`: how the dispatcher retries.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct DispatcherConfig {
+    /// The wait before the first retry; it doubles with each attempt.
+    #[serde(with = "humantime_serde_compat")]
+    pub retry_delay: Duration,
+    /// The longest wait between attempts.
+    #[serde(with = "humantime_serde_compat")]
+    pub retry_delay_max: Duration,
+}
+
+impl Default for DispatcherConfig {
+    fn default() -> Self {
+        DispatcherConfig {
+            retry_delay: Duration::from_millis(100),
+            retry_delay_max: Duration::from_secs(10),
+        }
+    }
+}
+
+mod humantime_serde_compat {
+    use serde::{Deserialize, Deserializer};
+    use std::time::Duration;
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Duration, D::Error> {
+        let s = String::deserialize(d)?;
+        humantime::parse_duration(&s).map_err(|e| {
+            serde::de::Error::custom(format!(
+                "`{s}` is not a duration ({e}); write e.g. \"100ms\", \"30s\", \"5m\""
+            ))
+        })
+    }
+}
+
+/// The whole configuration: `orbital.toml` as read, or the defaults.
+#[derive(Debug, Clone, Default)]
+pub struct Config {
+    /// The file it came from (`None`: no file, defaults only).
+    pub file: Option<PathBuf>,
+    /// `[store]`.
+    pub store: StoreConfig,
+    /// `[dispatcher]`.
+    pub dispatcher: DispatcherConfig,
+    /// `[executors.NAME]` tables, as written.
+    pub executors: BTreeMap<String, toml::Table>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawConfig {
+    #[serde(default)]
+    store: StoreConfig,
+    #[serde(default)]
+    dispatcher: DispatcherConfig,
+    #[serde(default)]
+    executors: BTreeMap<String, toml::Table>,
+}
+
+impl Config {
+    /// The file orbital reads: `$ORBITAL_CONFIG_DIR/orbital.toml`, else `orbital/orbital.toml`
+    /// in the platform config dir (`~/.config/orbital/orbital.toml` on Linux).
+    pub fn default_path() -> Option<PathBuf> {
+        match std::env::var_os(CONFIG_DIR_ENV) {
+            Some(dir) if !dir.is_empty() => Some(PathBuf::from(dir).join("orbital.toml")),
+            _ => dirs::config_dir().map(|d| d.join("orbital").join("orbital.toml")),
+        }
+    }
+
+    /// Reads the configuration from [`Config::default_path`]; a missing file means defaults.
+    ///
+    /// # Errors
+    /// When the file exists but cannot be read or parsed.
+    pub fn load() -> Result<Config, ConfigError> {
+        match Config::default_path() {
+            Some(path) => Config::load_from(&path),
+            None => Ok(Config::default()),
+        }
+    }
+
+    /// Reads the configuration from `path`; a missing file means defaults.
+    ///
+    /// # Errors
+    /// When the file exists but cannot be read or parsed.
+    pub fn load_from(path: &Path) -> Result<Config, ConfigError> {
+        let text = match std::fs::read_to_string(path) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Config::default()),
+            Err(source) => {
+                return Err(ConfigError::Read {
+                    path: path.to_owned(),
+                    source,
+                })
+            }
+        };
+        let mut config = Config::parse(&text, path)?;
+        config.file = Some(path.to_owned());
+        Ok(config)
+    }
+
+    /// Parses configuration text; `path` is only used in errors.
+    ///
+    /// ```
+    /// let c = orbital_core::Config::parse("[executors.local]\nmax_concurrency = 4\n", "x.toml".as_ref()).unwrap();
+    /// assert!(c.executors.contains_key("local"));
+    /// let e = orbital_core::Config::parse("[store]\npath = 3\n", "x.toml".as_ref()).unwrap_err();
+    /// assert!(e.to_string().starts_with("x.toml:2:"), "{e}");
+    /// ```
+    ///
+    /// # Errors
+    /// [`ConfigError::Parse`] with the line, column and key of the problem.
+    pub fn parse(text: &str, path: &Path) -> Result<Config, ConfigError> {
+        let raw: RawConfig = toml::from_str(text).map_err(|e| parse_error(text, path, &e))?;
+        Ok(Config {
+            file: None,
+            store: raw.store,
+            dispatcher: raw.dispatcher,
+            executors: raw.executors,
+        })
+    }
+}
+
+/// Turns a TOML error into one that names the file, line and column.
+pub(crate) fn parse_error(text: &str, path: &Path, e: &toml::de::Error) -> ConfigError {
+    let (line, column) = match e.span() {
+        Some(span) => line_col(text, span.start),
+        None => (1, 1),
+    };
+    let offset = e.span().map_or(0, |s| s.start);
+    let message = match key_at(text, offset) {
+        Some(key) => format!("key `{key}`: {}", e.message().trim()),
+        None => e.message().trim().to_owned(),
+    };
+    ConfigError::Parse {
+        path: path.to_owned(),
+        line,
+        column,
+        message,
+    }
+}
+
+/// The dotted key whose line holds `offset` (`store.path`), if the line is a `key = value`.
+fn key_at(text: &str, offset: usize) -> Option<String> {
+    let offset = offset.min(text.len());
+    let line_start = text[..offset].rfind('\n').map_or(0, |i| i + 1);
+    let line_end = text[offset..].find('\n').map_or(text.len(), |i| offset + i);
+    let line = &text[line_start..line_end];
+    let key = line.split_once('=')?.0.trim().trim_matches('"');
+    if key.is_empty() || key.starts_with('[') || key.starts_with('#') {
+        return None;
+    }
+    let table = text[..line_start]
+        .lines()
+        .rev()
+        .map(str::trim)
+        .find(|l| l.starts_with('['))
+        .map(|l| l.trim_matches(|c| c == '[' || c == ']').trim().to_owned());
+    Some(match table {
+        Some(t) if !t.is_empty() => format!("{t}.{key}"),
+        _ => key.to_owned(),
+    })
+}
+
+fn line_col(text: &str, offset: usize) -> (usize, usize) {
+    let before = &text[..offset.min(text.len())];
+    let line = before.matches('\n').count() + 1;
+    let column = before
+        .rfind('\n')
+        .map_or(before.len(), |nl| before.len() - nl - 1)
+        + 1;
+    (line, column)
+}

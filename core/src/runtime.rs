@@ -1,0 +1,237 @@
+//! The runtime: configuration, results store and executors, shared by every dispatch.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+
+use crate::config::Config;
+use crate::data::Data;
+use crate::dispatcher::{self, Dispatch};
+use crate::error::Error;
+use crate::executor::{Executor, ExecutorRef};
+use crate::registry::Registry;
+use crate::result::{DispatchResult, Untyped};
+use crate::store::{self, DispatchSummary, Store};
+use crate::workflow::Workflow;
+
+/// Configuration, results store and executors: what dispatches share.
+///
+/// Most programs use the global runtime implicitly (`my_lattice::dispatch(..)`), configured
+/// from `orbital.toml` and the environment. Tests and tools build their own:
+///
+/// ```no_run
+/// # async fn f() -> orbital_core::Result<()> {
+/// let rt = orbital_core::Runtime::builder().store_path("/tmp/orbital-test.db").build()?;
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Runtime {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    config: Config,
+    store: Store,
+    executors: Mutex<HashMap<String, ExecutorRef>>,
+}
+
+impl std::fmt::Debug for Runtime {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Runtime")
+            .field("config", &self.inner.config.file)
+            .field("store", &self.inner.store.path())
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Runtime`].
+#[derive(Debug, Default)]
+pub struct RuntimeBuilder {
+    config: Option<Config>,
+    config_file: Option<PathBuf>,
+    store_path: Option<PathBuf>,
+}
+
+impl RuntimeBuilder {
+    /// Uses this configuration instead of reading `orbital.toml`.
+    pub fn config(mut self, config: Config) -> Self {
+        self.config = Some(config);
+        self
+    }
+
+    /// Reads the configuration from this file instead of the default place.
+    pub fn config_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.config_file = Some(path.into());
+        self
+    }
+
+    /// Keeps results in this SQLite file.
+    pub fn store_path(mut self, path: impl Into<PathBuf>) -> Self {
+        self.store_path = Some(path.into());
+        self
+    }
+
+    /// Reads the configuration and opens the store.
+    ///
+    /// # Errors
+    /// When the configuration cannot be read or parsed, or the store cannot be opened.
+    pub fn build(self) -> Result<Runtime, Error> {
+        let config = match (self.config, self.config_file) {
+            (Some(c), _) => c,
+            (None, Some(f)) => Config::load_from(&f)?,
+            (None, None) => Config::load()?,
+        };
+        let path = self
+            .store_path
+            .unwrap_or_else(|| store::default_path(&config));
+        let store = Store::open(&path)?;
+        Ok(Runtime {
+            inner: Arc::new(Inner {
+                config,
+                store,
+                executors: Mutex::new(HashMap::new()),
+            }),
+        })
+    }
+}
+
+static GLOBAL: Mutex<Option<Runtime>> = Mutex::new(None);
+
+impl Runtime {
+    /// A builder for a runtime of your own.
+    pub fn builder() -> RuntimeBuilder {
+        RuntimeBuilder::default()
+    }
+
+    /// The process's runtime, built on first use from `orbital.toml` and the environment
+    /// (`ORBITAL_CONFIG_DIR`, `ORBITAL_DB`, `ORBITAL_DATA_DIR`).
+    ///
+    /// # Errors
+    /// When the configuration or the store cannot be opened (tried again on the next call).
+    pub fn global() -> Result<Runtime, Error> {
+        let mut g = GLOBAL.lock().unwrap_or_else(|p| p.into_inner());
+        if let Some(rt) = g.as_ref() {
+            return Ok(rt.clone());
+        }
+        let rt = Runtime::builder().build()?;
+        *g = Some(rt.clone());
+        Ok(rt)
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.inner.config
+    }
+
+    /// The results store.
+    pub fn store(&self) -> &Store {
+        &self.inner.store
+    }
+
+    /// The names of the executors a node may name: `local` and every `[executors.NAME]`.
+    pub fn executor_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.inner.config.executors.keys().cloned().collect();
+        if !names.iter().any(|n| n == "local") {
+            names.insert(0, "local".to_owned());
+        }
+        names
+    }
+
+    /// The executor configured as `name` (`local` needs no configuration), built once.
+    ///
+    /// # Errors
+    /// [`Error::UnknownExecutor`] (listing the configured names) or
+    /// [`Error::ExecutorConfig`] when its table does not describe a valid executor.
+    pub fn executor(&self, name: &str) -> Result<ExecutorRef, Error> {
+        let mut cache = self
+            .inner
+            .executors
+            .lock()
+            .unwrap_or_else(|p| p.into_inner());
+        if let Some(e) = cache.get(name) {
+            return Ok(e.clone());
+        }
+        let config = &self.inner.config;
+        let mut table = match config.executors.get(name) {
+            Some(t) => t.clone(),
+            None if name == "local" => toml::Table::new(),
+            None => {
+                return Err(Error::UnknownExecutor {
+                    name: name.to_owned(),
+                    configured: self.executor_names(),
+                    file: config.file.clone(),
+                })
+            }
+        };
+        table
+            .entry("type")
+            .or_insert_with(|| toml::Value::String(name.to_owned()));
+        let exec: Box<dyn Executor> =
+            toml::Value::Table(table)
+                .try_into()
+                .map_err(|e: toml::de::Error| Error::ExecutorConfig {
+                    name: name.to_owned(),
+                    file: config.file.clone(),
+                    message: format!(
+                        "{}; the executor types compiled into this program are listed in that message \
+                         (ssh, slurm and awslambda are behind the cargo features of the same names)",
+                        e.message().trim()
+                    ),
+                })?;
+        let exec: ExecutorRef = Arc::from(exec);
+        cache.insert(name.to_owned(), exec.clone());
+        Ok(exec)
+    }
+
+    /// Dispatches a built workflow on this runtime.
+    ///
+    /// # Errors
+    /// When the workflow could not be built, names an unknown executor, or the program has
+    /// two electrons of one name; nothing is stored then.
+    pub async fn dispatch<T: Data>(&self, workflow: Workflow<T>) -> Result<Dispatch<T>, Error> {
+        Registry::get()?;
+        if !workflow.errors.is_empty() {
+            return Err(Error::Build {
+                lattice: workflow.lattice.name.to_owned(),
+                errors: workflow.errors,
+            });
+        }
+        let id = uuid::Uuid::now_v7().to_string();
+        dispatcher::start(self.clone(), id, workflow)
+    }
+
+    /// The result of a dispatch, from the store (this process's or another's).
+    ///
+    /// # Errors
+    /// [`Error::UnknownDispatch`] when the store holds no such dispatch.
+    pub fn get_result(&self, dispatch_id: &str) -> Result<DispatchResult<Untyped>, Error> {
+        match self.inner.store.load(dispatch_id)? {
+            Some(d) => Ok(DispatchResult::from_stored(d)),
+            None => Err(Error::UnknownDispatch {
+                id: dispatch_id.to_owned(),
+                store: self.inner.store.path().to_owned(),
+            }),
+        }
+    }
+
+    /// The most recent dispatches in the store, newest first.
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub fn list(&self, limit: usize) -> Result<Vec<DispatchSummary>, Error> {
+        Ok(self.inner.store.list(limit)?)
+    }
+
+    /// The store's file.
+    pub fn store_path(&self) -> &Path {
+        self.inner.store.path()
+    }
+}
+
+/// The result of a dispatch, read from the global runtime's store; works from any process.
+///
+/// # Errors
+/// [`Error::UnknownDispatch`] when there is no such dispatch; store and configuration errors.
+pub fn get_result(dispatch_id: &str) -> Result<DispatchResult<Untyped>, Error> {
+    Runtime::global()?.get_result(dispatch_id)
+}

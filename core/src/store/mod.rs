@@ -1,0 +1,184 @@
+//! The results store: one SQLite file (WAL), written by one thread in batched transactions.
+//!
+//! The dispatcher never waits on SQLite: it sends each state change to the writer thread,
+//! which commits whatever has accumulated in one transaction (keeping only the latest state
+//! of a node when several changes of it arrive together). Readers, in this process or another,
+//! open their own connection and see every committed state.
+
+mod reader;
+mod schema;
+mod writer;
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+
+pub use reader::{DispatchSummary, StoredDispatch, StoredNode};
+pub(crate) use writer::{DispatchRow, NodeRow, NodeUpdate, StoreOp};
+
+use crate::config::{Config, DATA_DIR_ENV, DB_ENV};
+
+/// The results store could not be opened, read or written.
+#[derive(Debug, Clone, thiserror::Error)]
+#[error("results store {}: {message}", .path.display())]
+pub struct StoreError {
+    /// The SQLite file.
+    pub path: PathBuf,
+    /// What went wrong, and what to do.
+    pub message: String,
+}
+
+impl StoreError {
+    pub(crate) fn sqlite(path: &Path, doing: &str, e: rusqlite::Error) -> StoreError {
+        StoreError {
+            path: path.to_owned(),
+            message: format!("{doing}: {e}"),
+        }
+    }
+}
+
+/// Where the store lives: `$ORBITAL_DB`, else `[store] path`, else `$ORBITAL_DATA_DIR/orbital.db`,
+/// else `orbital/orbital.db` in the platform data dir (`~/.local/share/orbital/orbital.db`).
+pub fn default_path(config: &Config) -> PathBuf {
+    if let Some(p) = std::env::var_os(DB_ENV).filter(|p| !p.is_empty()) {
+        return PathBuf::from(p);
+    }
+    if let Some(p) = &config.store.path {
+        return p.clone();
+    }
+    if let Some(d) = std::env::var_os(DATA_DIR_ENV).filter(|p| !p.is_empty()) {
+        return PathBuf::from(d).join("orbital.db");
+    }
+    dirs::data_dir()
+        .unwrap_or_else(std::env::temp_dir)
+        .join("orbital")
+        .join("orbital.db")
+}
+
+/// A handle on the results store: sends writes to the writer thread, opens readers.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    path: PathBuf,
+    tx: std::sync::mpsc::Sender<StoreOp>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `path` and starts its writer thread.
+    ///
+    /// # Errors
+    /// When the file or its directory cannot be created or written; the error names the path
+    /// and the settings that move it (`ORBITAL_DB`, `[store] path`).
+    pub fn open(path: &Path) -> Result<Store, StoreError> {
+        let unwritable = |what: String| {
+            StoreError {
+            path: path.to_owned(),
+            message: format!(
+                "{what}; choose a writable file with the environment variable {DB_ENV} or `path` under [store] in orbital.toml"
+            ),
+        }
+        };
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).map_err(|e| {
+                unwritable(format!(
+                    "cannot create the directory {}: {e}",
+                    dir.display()
+                ))
+            })?;
+        }
+        let conn = schema::connect(path)
+            .map_err(|e| unwritable(format!("cannot open it for writing: {e}")))?;
+        schema::migrate(&conn).map_err(|e| unwritable(format!("cannot write to it: {e}")))?;
+        let (tx, rx) = std::sync::mpsc::channel();
+        let writer_path = path.to_owned();
+        std::thread::Builder::new()
+            .name("orbital-store".into())
+            .spawn(move || writer::run(conn, writer_path, rx))
+            .map_err(|e| unwritable(format!("cannot start the writer thread: {e}")))?;
+        Ok(Store {
+            inner: Arc::new(Inner {
+                path: path.to_owned(),
+                tx,
+            }),
+        })
+    }
+
+    /// The SQLite file.
+    pub fn path(&self) -> &Path {
+        &self.inner.path
+    }
+
+    pub(crate) fn send(&self, op: StoreOp) {
+        // The writer thread only ends when every sender is gone.
+        let _ = self.inner.tx.send(op);
+    }
+
+    /// Waits until everything sent so far is committed.
+    ///
+    /// # Errors
+    /// The first write error since the previous flush.
+    pub async fn flush(&self) -> Result<(), StoreError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(StoreOp::Flush(tx));
+        rx.await.unwrap_or_else(|_| {
+            Err(StoreError {
+                path: self.inner.path.clone(),
+                message: "the store's writer thread stopped".into(),
+            })
+        })
+    }
+
+    /// Opens a read connection.
+    pub(crate) fn reader(&self) -> Result<rusqlite::Connection, StoreError> {
+        reader::open(&self.inner.path)
+    }
+
+    /// A stored dispatch with all its nodes.
+    ///
+    /// # Errors
+    /// When the store cannot be read; `Ok(None)` when there is no such dispatch.
+    pub fn load(&self, id: &str) -> Result<Option<StoredDispatch>, StoreError> {
+        reader::load(&self.reader()?, &self.inner.path, id)
+    }
+
+    /// The most recent dispatches, newest first.
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub fn list(&self, limit: usize) -> Result<Vec<DispatchSummary>, StoreError> {
+        reader::list(&self.reader()?, &self.inner.path, limit)
+    }
+}
+
+/// Microseconds since the Unix epoch, as stored.
+pub(crate) fn micros(t: SystemTime) -> i64 {
+    t.duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+/// The time of a stored timestamp.
+pub(crate) fn from_micros(us: i64) -> SystemTime {
+    UNIX_EPOCH + Duration::from_micros(us.max(0) as u64)
+}
+
+/// An encoded value and the JSON text of it (when small enough to render).
+pub(crate) fn json_text(bytes: &Bytes, ty: crate::TypeInfo) -> Option<String> {
+    const MAX_JSON_SOURCE: usize = 1 << 20;
+    if bytes.len() > MAX_JSON_SOURCE {
+        return None;
+    }
+    (ty.to_json)(bytes).ok().map(|v| v.to_string())
+}

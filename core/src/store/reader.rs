@@ -1,0 +1,203 @@
+//! Reading dispatches back, from this process or another.
+
+use std::path::Path;
+use std::time::SystemTime;
+
+use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
+
+use super::{from_micros, StoreError};
+use crate::status::{DispatchStatus, NodeStatus};
+
+pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {
+    let conn = Connection::open_with_flags(
+        path,
+        OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX,
+    )
+    .map_err(|e| StoreError::sqlite(path, "cannot open it for reading", e))?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))
+        .map_err(|e| StoreError::sqlite(path, "cannot configure the reader", e))?;
+    Ok(conn)
+}
+
+/// One dispatch as a line of a listing.
+#[derive(Debug, Clone)]
+pub struct DispatchSummary {
+    /// The dispatch id.
+    pub id: String,
+    /// The lattice's registered name.
+    pub lattice: String,
+    /// Its status.
+    pub status: DispatchStatus,
+    /// When it was created.
+    pub created: SystemTime,
+    /// When it ended.
+    pub ended: Option<SystemTime>,
+    /// How many nodes it has.
+    pub node_count: usize,
+}
+
+/// A dispatch as stored.
+#[derive(Debug, Clone)]
+pub struct StoredDispatch {
+    /// Its summary.
+    pub summary: DispatchSummary,
+    /// When it started running.
+    pub started: Option<SystemTime>,
+    /// The encoded inputs.
+    pub inputs: Vec<u8>,
+    /// The inputs as JSON text.
+    pub inputs_json: Option<String>,
+    /// The encoded output.
+    pub output: Option<Vec<u8>>,
+    /// The output as JSON text.
+    pub output_json: Option<String>,
+    /// The output's Rust type.
+    pub output_type: String,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// Its nodes, by id.
+    pub nodes: Vec<StoredNode>,
+}
+
+/// A node as stored.
+#[derive(Debug, Clone)]
+pub struct StoredNode {
+    /// The node id.
+    pub id: u32,
+    /// Its display name.
+    pub name: String,
+    /// `electron`, `sublattice` or `project`.
+    pub kind: String,
+    /// The electron's or lattice's registered name.
+    pub electron: String,
+    /// The executor's label.
+    pub executor: String,
+    /// Its edges in, as JSON: `[[from, "param" or null], ...]`.
+    pub deps: String,
+    /// The sub-lattice node that built it.
+    pub parent: Option<u32>,
+    /// Its status.
+    pub status: NodeStatus,
+    /// The encoded output.
+    pub output: Option<Vec<u8>>,
+    /// The output as JSON text.
+    pub output_json: Option<String>,
+    /// Why it failed.
+    pub error: Option<String>,
+    /// When its last attempt started.
+    pub started: Option<SystemTime>,
+    /// When it ended.
+    pub ended: Option<SystemTime>,
+    /// How many attempts ran.
+    pub attempts: u32,
+    /// Captured standard output.
+    pub stdout: Option<String>,
+    /// Captured standard error.
+    pub stderr: Option<String>,
+}
+
+fn status<T: std::str::FromStr<Err = String>>(s: String) -> rusqlite::Result<T> {
+    s.parse().map_err(|e: String| {
+        rusqlite::Error::FromSqlConversionFailure(0, rusqlite::types::Type::Text, e.into())
+    })
+}
+
+pub(super) fn load(
+    conn: &Connection,
+    path: &Path,
+    id: &str,
+) -> Result<Option<StoredDispatch>, StoreError> {
+    let err = |e| StoreError::sqlite(path, "cannot read it", e);
+    let row = conn
+        .query_row(
+            "SELECT id, lattice, status, created_at, ended_at, node_count, started_at, inputs, inputs_json,
+                    output, output_json, output_type, error
+             FROM dispatches WHERE id = ?1",
+            params![id],
+            |r| {
+                Ok(StoredDispatch {
+                    summary: DispatchSummary {
+                        id: r.get(0)?,
+                        lattice: r.get(1)?,
+                        status: status(r.get(2)?)?,
+                        created: from_micros(r.get(3)?),
+                        ended: r.get::<_, Option<i64>>(4)?.map(from_micros),
+                        node_count: r.get::<_, i64>(5)? as usize,
+                    },
+                    started: r.get::<_, Option<i64>>(6)?.map(from_micros),
+                    inputs: r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default(),
+                    inputs_json: r.get(8)?,
+                    output: r.get(9)?,
+                    output_json: r.get(10)?,
+                    output_type: r.get::<_, Option<String>>(11)?.unwrap_or_default(),
+                    error: r.get(12)?,
+                    nodes: Vec::new(),
+                })
+            },
+        )
+        .optional()
+        .map_err(err)?;
+    let Some(mut d) = row else { return Ok(None) };
+    let mut stmt = conn
+        .prepare(
+            "SELECT node_id, name, kind, electron, executor, deps, parent, status, output, output_json, error,
+                    started_at, ended_at, attempts, stdout, stderr
+             FROM nodes WHERE dispatch_id = ?1 ORDER BY node_id",
+        )
+        .map_err(err)?;
+    let nodes = stmt
+        .query_map(params![id], |r| {
+            Ok(StoredNode {
+                id: r.get(0)?,
+                name: r.get(1)?,
+                kind: r.get(2)?,
+                electron: r.get(3)?,
+                executor: r.get(4)?,
+                deps: r.get(5)?,
+                parent: r.get(6)?,
+                status: status(r.get(7)?)?,
+                output: r.get(8)?,
+                output_json: r.get(9)?,
+                error: r.get(10)?,
+                started: r.get::<_, Option<i64>>(11)?.map(from_micros),
+                ended: r.get::<_, Option<i64>>(12)?.map(from_micros),
+                attempts: r.get(13)?,
+                stdout: r.get(14)?,
+                stderr: r.get(15)?,
+            })
+        })
+        .map_err(err)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(err)?;
+    d.nodes = nodes;
+    Ok(Some(d))
+}
+
+pub(super) fn list(
+    conn: &Connection,
+    path: &Path,
+    limit: usize,
+) -> Result<Vec<DispatchSummary>, StoreError> {
+    let err = |e| StoreError::sqlite(path, "cannot read it", e);
+    let mut stmt = conn
+        .prepare(
+            "SELECT id, lattice, status, created_at, ended_at, node_count FROM dispatches
+             ORDER BY created_at DESC LIMIT ?1",
+        )
+        .map_err(err)?;
+    let rows = stmt
+        .query_map(params![limit as i64], |r| {
+            Ok(DispatchSummary {
+                id: r.get(0)?,
+                lattice: r.get(1)?,
+                status: status(r.get(2)?)?,
+                created: from_micros(r.get(3)?),
+                ended: r.get::<_, Option<i64>>(4)?.map(from_micros),
+                node_count: r.get::<_, i64>(5)? as usize,
+            })
+        })
+        .map_err(err)?
+        .collect::<rusqlite::Result<Vec<_>>>()
+        .map_err(err)?;
+    Ok(rows)
+}

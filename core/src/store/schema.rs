@@ -1,0 +1,65 @@
+//! The tables, and how a connection is set up.
+
+use std::path::Path;
+
+use rusqlite::Connection;
+
+/// The schema version, in `PRAGMA user_version`.
+const VERSION: i32 = 1;
+
+pub(super) fn connect(path: &Path) -> rusqlite::Result<Connection> {
+    let conn = Connection::open(path)?;
+    conn.busy_timeout(std::time::Duration::from_secs(10))?;
+    conn.pragma_update(None, "journal_mode", "WAL")?;
+    conn.pragma_update(None, "synchronous", "NORMAL")?;
+    Ok(conn)
+}
+
+pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
+    let version: i32 = conn.pragma_query_value(None, "user_version", |r| r.get(0))?;
+    if version >= VERSION {
+        return Ok(());
+    }
+    conn.execute_batch(
+        "BEGIN IMMEDIATE;
+         CREATE TABLE IF NOT EXISTS dispatches (
+             id           TEXT PRIMARY KEY,
+             lattice      TEXT NOT NULL,
+             status       TEXT NOT NULL,
+             inputs       BLOB,
+             inputs_json  TEXT,
+             output       BLOB,
+             output_json  TEXT,
+             output_type  TEXT,
+             error        TEXT,
+             node_count   INTEGER NOT NULL DEFAULT 0,
+             created_at   INTEGER NOT NULL,
+             started_at   INTEGER,
+             ended_at     INTEGER,
+             codec        TEXT NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS dispatches_created ON dispatches(created_at);
+         CREATE TABLE IF NOT EXISTS nodes (
+             dispatch_id  TEXT NOT NULL,
+             node_id      INTEGER NOT NULL,
+             name         TEXT NOT NULL,
+             kind         TEXT NOT NULL,
+             electron     TEXT NOT NULL,
+             executor     TEXT NOT NULL,
+             deps         TEXT NOT NULL,
+             parent       INTEGER,
+             status       TEXT NOT NULL,
+             output       BLOB,
+             output_json  TEXT,
+             error        TEXT,
+             started_at   INTEGER,
+             ended_at     INTEGER,
+             attempts     INTEGER NOT NULL DEFAULT 0,
+             stdout       TEXT,
+             stderr       TEXT,
+             PRIMARY KEY (dispatch_id, node_id)
+         ) WITHOUT ROWID;
+         PRAGMA user_version = 1;
+         COMMIT;",
+    )
+}

@@ -1,0 +1,203 @@
+//! `#[electron]`.
+
+use proc_macro2::TokenStream;
+use quote::{format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::ItemFn;
+
+use crate::options;
+use crate::signature::{self, Output};
+
+pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
+    let mut errors = Vec::new();
+    let opts = options::parse(
+        args,
+        "electron",
+        &["executor", "retries", "time_limit", "name"],
+        &mut errors,
+    );
+    let func: ItemFn = match syn::parse2(item.clone()) {
+        Ok(f) => f,
+        Err(e) => {
+            let msg = syn::Error::new(
+                e.span(),
+                "`#[electron]` goes on a function: `fn name(x: T) -> U { .. }`",
+            );
+            return quote!(#item)
+                .into_iter()
+                .chain(msg.to_compile_error())
+                .collect();
+        }
+    };
+    let sig = signature::check(&func, "electron", &mut errors);
+    let time_limit = options::time_limit(&opts.time_limit, &mut errors);
+    if !errors.is_empty() {
+        let errs = errors.into_iter().map(|e| e.to_compile_error());
+        return quote!(#func #(#errs)*);
+    }
+
+    let vis = &func.vis;
+    let name = &func.sig.ident;
+    let name_str = name.to_string();
+    let def = format_ident!("__orbital_electron_{}", name);
+    let attrs = &func.attrs;
+    let docs: Vec<_> = attrs.iter().filter(|a| a.path().is_ident("doc")).collect();
+    let cfgs: Vec<_> = attrs.iter().filter(|a| a.path().is_ident("cfg")).collect();
+    let registered = match &opts.name {
+        Some(n) => quote!(#n),
+        None => quote!(::core::concat!(::core::module_path!(), "::", #name_str)),
+    };
+    let signature_str = signature::display(name, &sig);
+    let executor = options::executor_choice(&opts.executor);
+    let retries = options::retries(&opts.retries);
+    let node_ty = sig.output.node_type();
+    let n = sig.params.len();
+    let is_async = func.sig.asyncness.is_some();
+
+    let idents: Vec<_> = sig.params.iter().map(|p| &p.ident).collect();
+    let node_params = sig.params.iter().map(|p| {
+        let (id, ty) = (&p.ident, &p.ty);
+        quote_spanned! {ty.span()=> #id: impl ::orbital::__private::IntoNode<#ty> }
+    });
+    let node_args = sig.params.iter().map(|p| {
+        let (id, ty) = (&p.ident, &p.ty);
+        quote_spanned! {ty.span()=> <_ as ::orbital::__private::IntoNode<#ty>>::into_arg(#id) }
+    });
+    let param_defs = sig.params.iter().map(|p| {
+        let (id, ty) = (p.ident.to_string(), &p.ty);
+        quote_spanned! {ty.span()=>
+            ::orbital::__private::ParamDef { name: #id, ty: ::orbital::__private::TypeInfo::of::<#ty>() }
+        }
+    });
+    let decodes = sig.params.iter().enumerate().map(|(i, p)| {
+        let (id, ty, id_str) = (&p.ident, &p.ty, p.ident.to_string());
+        quote_spanned! {ty.span()=>
+            let #id: #ty = ::orbital::__private::decode_arg::<#ty>(&__args, #i, #id_str, #name_str)?;
+        }
+    });
+    let checks = sig.params.iter().map(|p| &p.ty).chain(match &sig.output {
+        Output::Plain(t) => Some(t),
+        Output::Result { ok, .. } => ok.as_ref(),
+    });
+    let checks = checks.map(|ty| {
+        quote_spanned! {ty.span()=> const _: () = ::orbital::__private::assert_data::<#ty>(); }
+    });
+    let out_ty_span = match &sig.output {
+        Output::Plain(t) => t.span(),
+        Output::Result { ret, .. } => ret.span(),
+    };
+    let output_info =
+        quote_spanned! {out_ty_span=> ::orbital::__private::TypeInfo::of::<#node_ty>() };
+    let await_ = is_async.then(|| quote!(.await));
+    let call = quote!(#name::call(#(#idents),*) #await_);
+    let finish = match &sig.output {
+        Output::Plain(_) => quote_spanned! {out_ty_span=>
+            ::orbital::__private::encode_output(&__out, #name_str)
+        },
+        Output::Result { .. } => quote_spanned! {out_ty_span=>
+            match __out {
+                ::core::result::Result::Ok(__v) => ::orbital::__private::encode_output(&__v, #name_str),
+                ::core::result::Result::Err(__e) => ::core::result::Result::Err(
+                    ::orbital::__private::TaskError::failed(::orbital::__private::error_message(&__e)),
+                ),
+            }
+        },
+    };
+    let body = quote! {
+        ::orbital::__private::check_arity(&__args, #n, #name_str)?;
+        #(#decodes)*
+        let __out = #call;
+        #finish
+    };
+    let invoke = if is_async {
+        quote! {
+            ::orbital::__private::Invoke::Async({
+                fn __orbital_invoke(
+                    __args: ::orbital::__private::Args,
+                ) -> ::orbital::__private::BoxFuture<'static, ::core::result::Result<::orbital::__private::Bytes, ::orbital::__private::TaskError>> {
+                    ::std::boxed::Box::pin(async move { #body })
+                }
+                __orbital_invoke
+            })
+        }
+    } else {
+        quote! {
+            ::orbital::__private::Invoke::Blocking({
+                fn __orbital_invoke(
+                    __args: ::orbital::__private::Args,
+                ) -> ::core::result::Result<::orbital::__private::Bytes, ::orbital::__private::TaskError> {
+                    #body
+                }
+                __orbital_invoke
+            })
+        }
+    };
+
+    let mut call_fn = func.clone();
+    call_fn.sig.ident = syn::Ident::new("call", name.span());
+    for input in call_fn.sig.inputs.iter_mut() {
+        if let syn::FnArg::Typed(pt) = input {
+            pt.attrs.clear();
+        }
+    }
+    let struct_doc = format!(
+        "The electron `{name_str}`: `{name_str}::call(..)` runs the function itself; inside a `#[lattice]`, \
+         `{name_str}(..)` records a node."
+    );
+
+    quote! {
+        #(#cfgs)*
+        #(#docs)*
+        ///
+        /// Inside a `#[lattice]` body this records a node and returns its handle; run the plain
+        /// function with `::call(..)`.
+        #[allow(clippy::too_many_arguments)]
+        #vis fn #name(#(#node_params),*) -> ::orbital::__private::Node<#node_ty> {
+            ::orbital::__private::Node::from_id(::orbital::__private::builder::electron(
+                &#def,
+                ::orbital::__private::smallvec![#(#node_args),*],
+            ))
+        }
+
+        #(#cfgs)*
+        #[doc = #struct_doc]
+        #[allow(non_camel_case_types)]
+        #vis struct #name {}
+
+        #(#cfgs)*
+        impl #name {
+            #call_fn
+
+            /// This electron's registered definition.
+            #[allow(dead_code)]
+            #vis fn definition() -> &'static ::orbital::__private::ElectronDef {
+                &#def
+            }
+        }
+
+        #(#cfgs)*
+        #[doc(hidden)]
+        #[allow(non_upper_case_globals)]
+        static #def: ::orbital::__private::ElectronDef = ::orbital::__private::ElectronDef {
+            name: #registered,
+            fn_name: #name_str,
+            signature: #signature_str,
+            file: ::core::file!(),
+            line: ::core::line!(),
+            params: &[#(#param_defs),*],
+            output: #output_info,
+            executor: #executor,
+            retries: #retries,
+            time_limit: #time_limit,
+            invoke: #invoke,
+        };
+
+        #(#cfgs)*
+        ::orbital::__private::inventory::submit! {
+            ::orbital::__private::ElectronEntry(&#def)
+        }
+
+        #(#cfgs)*
+        const _: () = { #(#checks)* };
+    }
+}

@@ -1,0 +1,44 @@
+//! The attribute macros of [orbital](https://docs.rs/orbital): `#[electron]`, `#[lattice]` and
+//! `#[orbital::main]`. Use them through the `orbital` crate; the generated code names only
+//! `::orbital::__private` items.
+//!
+//! The crate is thin: each macro parses its input, validates it (collecting every error with
+//! the span of the offending token), and expands. On an error the original item is emitted
+//! too, so that IDEs and the rest of the crate keep working.
+
+mod electron;
+mod lattice;
+mod main_attr;
+mod options;
+mod signature;
+
+use proc_macro::TokenStream;
+
+/// Makes a function an electron: a task of a workflow.
+///
+/// Inside a `#[lattice]` body, calling it records a node and returns a `Node<T>`; its
+/// parameters take a value, a `Node` of that type, or (for `Vec<T>`) a `Vec<Node<T>>`.
+/// `name::call(..)` runs the plain function. Options: `executor = "name"` (or an expression
+/// giving an executor), `retries = N`, `time_limit = "30s"` (or a `Duration` expression), and
+/// `name = "stable::name"`.
+#[proc_macro_attribute]
+pub fn electron(args: TokenStream, item: TokenStream) -> TokenStream {
+    electron::expand(args.into(), item.into()).into()
+}
+
+/// Makes a function a lattice: a workflow whose body calls electrons.
+///
+/// `name::build(..)` builds its graph, `name::dispatch(..)` builds and runs it. Called inside
+/// another lattice, it is a sub-lattice, built at run time when its inputs are known. Options:
+/// `executor = "name"` (the default executor of its electrons) and `name = "stable::name"`.
+#[proc_macro_attribute]
+pub fn lattice(args: TokenStream, item: TokenStream) -> TokenStream {
+    lattice::expand(args.into(), item.into()).into()
+}
+
+/// Marks the program's `main`: selects the mode of the binary (driver, task runner, Lambda)
+/// before any of its code runs, then runs an `async fn main` on a tokio runtime.
+#[proc_macro_attribute]
+pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
+    main_attr::expand(args.into(), item.into()).into()
+}
