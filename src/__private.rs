@@ -13,12 +13,97 @@ pub use orbital_core::registry::{
     Args, ElectronDef, ElectronEntry, Invoke, LatticeDef, LatticeEntry, ParamDef,
 };
 pub use orbital_core::{
-    Data, ExecutorChoice, ExecutorSel, IntoExecutor, IntoNode, Node, TaskError, TypeInfo, Workflow,
+    Data, Dispatch, ExecutorChoice, ExecutorSel, IntoExecutor, IntoNode, Node, TaskError, TypeInfo, Workflow,
 };
 pub use smallvec::{smallvec, SmallVec};
 
-/// Checks at compile time that `T` may cross a process boundary (the error lands on `T`).
-pub const fn assert_data<T: Data>() {}
+/// What generated code needs of one value type (a parameter, an output or a lattice input).
+///
+/// Each type of a signature gets one `DataFns::<T>::new()`, spanned on the user's type: that is
+/// the single place where `T: Data` is checked, so a type that cannot cross a process boundary
+/// gives one error, on that type. Everything else goes through the built value, without a bound
+/// of its own that could repeat the error.
+pub struct DataFns<T> {
+    /// What the runtime knows of `T`.
+    pub info: TypeInfo,
+    encode: fn(&T) -> Result<Bytes, CodecError>,
+    decode: fn(&[u8]) -> Result<T, CodecError>,
+}
+
+impl<T: Data> DataFns<T> {
+    /// The functions of `T`.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        DataFns {
+            info: TypeInfo::of::<T>(),
+            encode: orbital_core::codec::encode::<T>,
+            decode: orbital_core::codec::decode::<T>,
+        }
+    }
+}
+
+impl<T> DataFns<T> {
+    /// Decodes argument `index` (parameter `param`) of electron or lattice `owner`.
+    pub fn decode_arg(
+        &self,
+        args: &Args,
+        index: usize,
+        param: &str,
+        owner: &str,
+    ) -> Result<T, TaskError> {
+        let bytes = args.get(index).map(|b| &b[..]).unwrap_or_default();
+        (self.decode)(bytes)
+            .map_err(|e| TaskError::codec(format!("argument `{param}` of `{owner}`: {e}")))
+    }
+
+    /// Encodes the output of electron `electron`.
+    pub fn encode_output(&self, value: &T, electron: &str) -> Result<Bytes, TaskError> {
+        (self.encode)(value).map_err(|e| TaskError::codec(format!("output of `{electron}`: {e}")))
+    }
+
+    /// Encodes a lattice input.
+    pub fn encode_input(&self, value: &T) -> Result<Bytes, CodecError> {
+        (self.encode)(value)
+    }
+}
+
+/// What generated code needs of a lattice's output type; like [`DataFns`], the one place where
+/// `T: Data` is checked for it.
+pub struct LatticeFns<T> {
+    /// What the runtime knows of `T`.
+    pub info: TypeInfo,
+    dispatch: fn(Workflow<T>) -> BoxFuture<'static, orbital_core::Result<Dispatch<T>>>,
+}
+
+impl<T: Data> LatticeFns<T> {
+    /// The functions of `T`.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self {
+        LatticeFns {
+            info: TypeInfo::of::<T>(),
+            dispatch: dispatch_boxed::<T>,
+        }
+    }
+}
+
+impl<T> LatticeFns<T> {
+    /// Dispatches a built workflow on the global runtime.
+    pub fn dispatch(
+        &self,
+        workflow: Workflow<T>,
+    ) -> BoxFuture<'static, orbital_core::Result<Dispatch<T>>> {
+        (self.dispatch)(workflow)
+    }
+}
+
+fn dispatch_boxed<T: Data>(
+    workflow: Workflow<T>,
+) -> BoxFuture<'static, orbital_core::Result<Dispatch<T>>> {
+    Box::pin(async move {
+        crate::init()?;
+        orbital_core::Runtime::global()?.dispatch(workflow).await
+    })
+}
 
 /// Checks that an electron's error type can be shown.
 pub fn error_message<E: Display>(e: &E) -> String {
@@ -26,38 +111,15 @@ pub fn error_message<E: Display>(e: &E) -> String {
 }
 
 /// Checks the number of arguments a task received.
-pub fn check_arity(args: &Args, expected: usize, electron: &str) -> Result<(), TaskError> {
+pub fn check_arity(args: &Args, expected: usize, owner: &str) -> Result<(), TaskError> {
     if args.len() == expected {
         Ok(())
     } else {
         Err(TaskError::codec(format!(
-            "electron `{electron}` takes {expected} arguments but the task carried {}",
+            "`{owner}` takes {expected} arguments but the task carried {}",
             args.len()
         )))
     }
-}
-
-/// Decodes argument `index` (parameter `param`) of electron `electron`.
-pub fn decode_arg<T: Data>(
-    args: &Args,
-    index: usize,
-    param: &str,
-    electron: &str,
-) -> Result<T, TaskError> {
-    let bytes = args.get(index).map(|b| &b[..]).unwrap_or_default();
-    orbital_core::codec::decode(bytes)
-        .map_err(|e| TaskError::codec(format!("argument `{param}` of `{electron}`: {e}")))
-}
-
-/// Encodes an electron's output.
-pub fn encode_output<T: Data>(value: &T, electron: &str) -> Result<Bytes, TaskError> {
-    orbital_core::codec::encode(value)
-        .map_err(|e| TaskError::codec(format!("output of `{electron}`: {e}")))
-}
-
-/// Encodes a lattice input.
-pub fn encode_input<T: Data>(value: &T) -> Result<Bytes, CodecError> {
-    orbital_core::codec::encode(value)
 }
 
 /// The executor selection of `executor = expr`.
@@ -86,14 +148,6 @@ pub fn init_or_exit() {
         eprintln!("error: {e}");
         std::process::exit(2);
     }
-}
-
-/// Dispatches a built workflow on the global runtime.
-pub async fn dispatch<T: Data>(
-    workflow: Workflow<T>,
-) -> orbital_core::Result<orbital_core::Dispatch<T>> {
-    crate::init()?;
-    orbital_core::Runtime::global()?.dispatch(workflow).await
 }
 
 /// A `Result`-like electron output whose `Ok` type is the node's type (`std::fmt::Result`...).

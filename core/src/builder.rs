@@ -175,3 +175,88 @@ pub fn lattice(
         parent: None,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Arg, Op};
+
+    fn project_spec(name: &str, args: &[NodeId]) -> NodeSpec {
+        fn id(b: &[u8]) -> Result<bytes::Bytes, crate::codec::CodecError> {
+            Ok(bytes::Bytes::copy_from_slice(b))
+        }
+        NodeSpec {
+            op: Op::Project {
+                index: 0,
+                project: id,
+                ty: crate::data::TypeInfo::of::<u8>(),
+            },
+            name: name.to_owned(),
+            args: args.iter().map(|&d| Arg::Node(d)).collect(),
+            after: Default::default(),
+            executor: ExecutorSel::local(),
+            retries: 0,
+            time_limit: None,
+            parent: None,
+        }
+    }
+
+    #[test]
+    fn builders_nest_and_the_outer_one_is_restored() {
+        let outer = build(ExecutorSel::local(), || {
+            let a = record(project_spec("a", &[]));
+            let inner = build(ExecutorSel::Named("inner".into()), || {
+                assert_eq!(default_executor("test").label(), "inner");
+                record(project_spec("x", &[]))
+            });
+            assert_eq!(inner.value, NodeId(0), "the inner graph numbers from 0");
+            assert_eq!(inner.graph.len(), 1);
+            assert_eq!(default_executor("test").label(), "local");
+            let b = record(project_spec("b", &[a]));
+            add_order(b, a);
+            add_order(b, a);
+            (a, b)
+        });
+        assert_eq!(outer.value, (NodeId(0), NodeId(1)));
+        assert_eq!(outer.graph.len(), 2);
+        assert_eq!(outer.graph.nodes[1].after.as_slice(), &[NodeId(0)], "deduplicated");
+        assert!(CURRENT.with(|c| c.borrow().is_none()), "nothing left installed");
+    }
+
+    #[test]
+    fn a_panicking_body_restores_the_previous_builder() {
+        let outer = build(ExecutorSel::local(), || {
+            record(project_spec("before", &[]));
+            let r = std::panic::catch_unwind(|| {
+                build(ExecutorSel::Named("inner".into()), || -> () {
+                    record(project_spec("lost", &[]));
+                    panic!("the body panics");
+                })
+            });
+            assert!(r.is_err());
+            // The outer builder is back: this lands in the outer graph.
+            record(project_spec("after", &[]));
+            node_name(NodeId(1))
+        });
+        assert_eq!(outer.value.as_deref(), Some("after"));
+        let names: Vec<_> = outer.graph.nodes.iter().map(|n| n.name.as_str()).collect();
+        assert_eq!(names, ["before", "after"]);
+    }
+
+    #[test]
+    fn errors_are_collected_for_the_dispatch_to_report() {
+        let built = build(ExecutorSel::local(), || {
+            error("first".into());
+            error("second".into());
+        });
+        assert_eq!(built.errors, ["first", "second"]);
+        // Outside a lattice body an error has nowhere to go, and does not panic.
+        error("ignored".into());
+    }
+
+    #[test]
+    #[should_panic(expected = "was used outside a #[lattice] body")]
+    fn recording_outside_a_lattice_body_panics_with_a_hint() {
+        record(project_spec("stray", &[]));
+    }
+}

@@ -235,3 +235,82 @@ fn line_col(text: &str, offset: usize) -> (usize, usize) {
         + 1;
     (line, column)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse_err(text: &str) -> (usize, usize, String) {
+        match Config::parse(text, Path::new("o.toml")).unwrap_err() {
+            ConfigError::Parse {
+                line,
+                column,
+                message,
+                ..
+            } => (line, column, message),
+            other => panic!("expected a parse error, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn line_and_column_are_one_based() {
+        let text = "ab\ncde\n";
+        assert_eq!(line_col(text, 0), (1, 1));
+        assert_eq!(line_col(text, 1), (1, 2));
+        assert_eq!(line_col(text, 3), (2, 1));
+        assert_eq!(line_col(text, 5), (2, 3));
+        assert_eq!(line_col(text, 999), (3, 1), "past the end: clamped");
+    }
+
+    #[test]
+    fn the_key_at_an_offset_is_qualified_by_its_table() {
+        let text = "top = 1\n[store]\n# comment = 2\npath = 3\n[executors.gpu]\n\"max\" = 4\n";
+        let at = |needle: &str| text.find(needle).unwrap();
+        assert_eq!(key_at(text, at("1")).as_deref(), Some("top"));
+        assert_eq!(key_at(text, at("3")).as_deref(), Some("store.path"));
+        assert_eq!(key_at(text, at("4")).as_deref(), Some("executors.gpu.max"));
+        assert_eq!(key_at(text, at("[store]")), None, "a table header is no key");
+        assert_eq!(key_at(text, at("# comment")), None, "a comment is no key");
+    }
+
+    #[test]
+    fn parse_errors_name_line_column_and_key() {
+        let (line, column, message) = parse_err("[store]\npath = 3\n");
+        assert_eq!((line, column), (2, 8));
+        assert!(message.starts_with("key `store.path`: "), "{message}");
+
+        let (line, _, message) = parse_err("[dispatcher]\n\nretry_delay_max = \"forever\"\n");
+        assert_eq!(line, 3);
+        assert!(message.contains("dispatcher.retry_delay_max"), "{message}");
+        assert!(message.contains("`forever` is not a duration"), "{message}");
+
+        let (line, _, message) = parse_err("[unknown_table]\nx = 1\n");
+        assert_eq!(line, 1);
+        assert!(message.contains("unknown_table"), "{message}");
+    }
+
+    #[test]
+    fn executor_tables_are_kept_as_written() {
+        let c = Config::parse(
+            "[executors.gpu]\ntype = \"ssh\"\nhostname = \"gpu1\"\n[executors.gpu.options]\nx = 1\n",
+            Path::new("o.toml"),
+        )
+        .unwrap();
+        let gpu = &c.executors["gpu"];
+        assert_eq!(gpu["type"].as_str(), Some("ssh"));
+        assert_eq!(gpu["options"]["x"].as_integer(), Some(1));
+        assert!(c.file.is_none(), "parse does not claim a file");
+        assert_eq!(c.dispatcher.retry_delay, Duration::from_millis(100));
+    }
+
+    #[test]
+    fn durations_take_humantime_syntax() {
+        let c = Config::parse(
+            "[dispatcher]\nretry_delay = \"1s 500ms\"\nretry_delay_max = \"2m\"\n",
+            Path::new("o.toml"),
+        )
+        .unwrap();
+        assert_eq!(c.dispatcher.retry_delay, Duration::from_millis(1500));
+        assert_eq!(c.dispatcher.retry_delay_max, Duration::from_secs(120));
+    }
+}

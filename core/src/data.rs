@@ -30,6 +30,8 @@ pub struct TypeInfo {
     pub name: fn() -> &'static str,
     /// Decodes an encoded value and renders it as JSON.
     pub to_json: fn(&[u8]) -> Result<serde_json::Value, CodecError>,
+    /// Decodes an encoded value and renders it as JSON text (what the store keeps).
+    pub to_json_text: fn(&[u8]) -> Result<String, CodecError>,
 }
 
 impl TypeInfo {
@@ -45,6 +47,7 @@ impl TypeInfo {
         TypeInfo {
             name: std::any::type_name::<T>,
             to_json: to_json::<T>,
+            to_json_text: to_json_text::<T>,
         }
     }
 }
@@ -62,5 +65,12 @@ fn to_json<T: Data>(bytes: &[u8]) -> Result<serde_json::Value, CodecError> {
             "<{} not representable as JSON: {e}>",
             std::any::type_name::<T>()
         ))
+    }))
+}
+
+fn to_json_text<T: Data>(bytes: &[u8]) -> Result<String, CodecError> {
+    let value: T = codec::decode(bytes)?;
+    Ok(serde_json::to_string(&value).unwrap_or_else(|e| {
+        serde_json::Value::String(format!("<{} not representable as JSON: {e}>", std::any::type_name::<T>())).to_string()
     }))
 }

@@ -986,13 +986,23 @@ impl Run {
         self.append(built.graph, Some(node), None);
         let st = &mut self.nodes[node as usize];
         st.expanded = Some(output);
-        // The sub-lattice node ends when everything it built has.
+        // The sub-lattice node ends when everything it built has. A node that failed while it
+        // was added (an unknown executor) fails it now: its output would be missing.
         let mut waiting = 0;
+        let mut failed_child = None;
         for c in base..base + n {
-            if !self.nodes[c as usize].status.is_final() {
+            let status = self.nodes[c as usize].status;
+            if !status.is_final() {
                 self.dependants[c as usize].push(node);
                 waiting += 1;
+            } else if status != NodeStatus::Completed && failed_child.is_none() {
+                failed_child = Some((c, status));
             }
+        }
+        if let Some((c, status)) = failed_child {
+            let name = &self.graph.nodes[c as usize].name;
+            let msg = format!("node {c} `{name}` of this sub-lattice {}", verb(status));
+            return self.fail(node, NodeStatus::Failed, msg);
         }
         self.nodes[node as usize].waiting = waiting;
         if waiting == 0 {

@@ -136,3 +136,58 @@ pub enum Error {
         id: String,
     },
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn failure(node: u32) -> NodeFailure {
+        NodeFailure {
+            node,
+            name: format!("step{node}"),
+            error: format!("broke {node}"),
+        }
+    }
+
+    #[test]
+    fn a_failed_dispatch_names_its_first_five_failures_and_counts_the_rest() {
+        let e = Error::DispatchFailed {
+            id: "d1".into(),
+            status: DispatchStatus::Failed,
+            failed: (0..7).map(failure).collect(),
+        };
+        let text = e.to_string();
+        assert!(
+            text.starts_with("dispatch d1 ended FAILED without an output: node 0 `step0`: broke 0; "),
+            "{text}"
+        );
+        assert!(text.contains("node 4 `step4`: broke 4; and 2 more"), "{text}");
+        assert!(!text.contains("step5"), "{text}");
+
+        let e = Error::DispatchFailed {
+            id: "d2".into(),
+            status: DispatchStatus::Cancelled,
+            failed: Vec::new(),
+        };
+        assert_eq!(
+            e.to_string(),
+            "dispatch d2 ended CANCELLED without an output: no node failed"
+        );
+    }
+
+    #[test]
+    fn an_unknown_executor_lists_the_configured_ones_and_their_file() {
+        let e = Error::UnknownExecutor {
+            name: "gpu".into(),
+            configured: vec!["local".into(), "ssh".into()],
+            file: Some(PathBuf::from("/etc/orbital.toml")),
+        };
+        let text = e.to_string();
+        assert!(text.starts_with("unknown executor `gpu`; "), "{text}");
+        assert!(
+            text.contains("configured executors: local, ssh (in /etc/orbital.toml)"),
+            "{text}"
+        );
+        assert!(text.contains("add an [executors.gpu] table"), "{text}");
+    }
+}

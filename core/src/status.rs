@@ -77,3 +77,40 @@ impl NodeStatus {
         !matches!(self, NodeStatus::New | NodeStatus::Running)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_round_trip_through_their_stored_names() {
+        use DispatchStatus as D;
+        use NodeStatus as N;
+        for s in [D::New, D::Running, D::Completed, D::Failed, D::Cancelled] {
+            assert_eq!(s.as_str().parse::<D>(), Ok(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for s in [
+            N::New,
+            N::Running,
+            N::Completed,
+            N::Failed,
+            N::Cancelled,
+            N::UpstreamFailed,
+        ] {
+            assert_eq!(s.as_str().parse::<N>(), Ok(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        assert_eq!(N::UpstreamFailed.to_string(), "UPSTREAM_FAILED");
+        assert!("DONE".parse::<N>().is_err());
+    }
+
+    #[test]
+    fn only_ended_statuses_are_final() {
+        assert!(!DispatchStatus::New.is_final());
+        assert!(!DispatchStatus::Running.is_final());
+        assert!(DispatchStatus::Cancelled.is_final());
+        assert!(!NodeStatus::Running.is_final());
+        assert!(NodeStatus::UpstreamFailed.is_final());
+    }
+}

@@ -7,6 +7,7 @@
 
 #![warn(missing_docs)]
 
+pub mod blocking_pool;
 pub mod local;
 
 pub use local::LocalExecutor;

@@ -1,7 +1,7 @@
 //! The `local` executor: runs electrons in this process.
 //!
-//! `async fn` electrons are polled on the tokio runtime; plain `fn` electrons run on tokio's
-//! blocking pool, so a slow or blocking electron never stalls the dispatcher. A panic fails only
+//! `async fn` electrons are polled on the tokio runtime; plain `fn` electrons run on a pool of
+//! blocking threads ([`crate::blocking_pool`]), so a slow or blocking electron never stalls the dispatcher. A panic fails only
 //! its own node. A time limit or cancel stops an async electron at its next `.await`; a blocking
 //! electron cannot be interrupted in-process: its node ends at once and its thread finishes in
 //! the background (use the `process` executor to kill runaway work).
@@ -15,6 +15,8 @@ use std::panic::AssertUnwindSafe;
 use std::time::SystemTime;
 
 use futures::FutureExt;
+
+use crate::blocking_pool;
 use orbital_core::registry::Invoke;
 use orbital_core::{Executor, Task, TaskError, TaskOutcome};
 use serde::{Deserialize, Serialize};
@@ -49,17 +51,18 @@ impl Executor for LocalExecutor {
         let args = task.spec.args;
         let result = match task.electron.invoke {
             Invoke::Blocking(f) => {
-                match tokio::task::spawn_blocking(move || {
-                    std::panic::catch_unwind(AssertUnwindSafe(|| f(args)))
-                })
-                .await
-                {
-                    Ok(Ok(result)) => result,
-                    Ok(Err(panic)) => Err(TaskError::from_panic(panic)),
-                    Err(join) => Err(TaskError::executor(format!(
-                        "the blocking task ended abnormally: {join}"
-                    ))),
-                }
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                blocking_pool::spawn(move || {
+                    if tx.is_closed() {
+                        return; // cancelled or timed out before it started
+                    }
+                    let result = match std::panic::catch_unwind(AssertUnwindSafe(|| f(args))) {
+                        Ok(result) => result,
+                        Err(panic) => Err(TaskError::from_panic(panic)),
+                    };
+                    let _ = tx.send(result);
+                });
+                rx.await.unwrap_or_else(|_| Err(TaskError::executor("the blocking pool dropped the task")))
             }
             Invoke::Async(f) => match AssertUnwindSafe(f(args)).catch_unwind().await {
                 Ok(result) => result,

@@ -16,7 +16,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 use bytes::Bytes;
 
 pub use reader::{DispatchSummary, StoredDispatch, StoredNode};
-pub(crate) use writer::{DispatchRow, NodeRow, NodeUpdate, StoreOp};
+pub use writer::{DispatchRow, NodeRow, NodeUpdate, StoreOp};
 
 use crate::config::{Config, DATA_DIR_ENV, DB_ENV};
 
@@ -121,7 +121,9 @@ impl Store {
         &self.inner.path
     }
 
-    pub(crate) fn send(&self, op: StoreOp) {
+    /// Sends a state change to the writer thread; it is committed with the next batch.
+    /// (The dispatcher records everything through this; tools and benchmarks may too.)
+    pub fn send(&self, op: StoreOp) {
         // The writer thread only ends when every sender is gone.
         let _ = self.inner.tx.send(op);
     }
@@ -180,5 +182,5 @@ pub(crate) fn json_text(bytes: &Bytes, ty: crate::TypeInfo) -> Option<String> {
     if bytes.len() > MAX_JSON_SOURCE {
         return None;
     }
-    (ty.to_json)(bytes).ok().map(|v| v.to_string())
+    (ty.to_json_text)(bytes).ok()
 }

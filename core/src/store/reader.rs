@@ -142,7 +142,7 @@ pub(super) fn load(
         .prepare(
             "SELECT node_id, name, kind, electron, executor, deps, parent, status, output, output_json, error,
                     started_at, ended_at, attempts, stdout, stderr
-             FROM nodes WHERE dispatch_id = ?1 ORDER BY node_id",
+             FROM nodes WHERE dispatch = (SELECT key FROM dispatches WHERE id = ?1) ORDER BY node_id",
         )
         .map_err(err)?;
     let nodes = stmt

@@ -12,6 +12,8 @@ pub(super) fn connect(path: &Path) -> rusqlite::Result<Connection> {
     conn.busy_timeout(std::time::Duration::from_secs(10))?;
     conn.pragma_update(None, "journal_mode", "WAL")?;
     conn.pragma_update(None, "synchronous", "NORMAL")?;
+    conn.pragma_update(None, "foreign_keys", "ON")?;
+    conn.pragma_update(None, "cache_size", -16384)?;
     Ok(conn)
 }
 
@@ -23,7 +25,8 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     conn.execute_batch(
         "BEGIN IMMEDIATE;
          CREATE TABLE IF NOT EXISTS dispatches (
-             id           TEXT PRIMARY KEY,
+             key          INTEGER PRIMARY KEY,
+             id           TEXT NOT NULL UNIQUE,
              lattice      TEXT NOT NULL,
              status       TEXT NOT NULL,
              inputs       BLOB,
@@ -40,7 +43,7 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
          );
          CREATE INDEX IF NOT EXISTS dispatches_created ON dispatches(created_at);
          CREATE TABLE IF NOT EXISTS nodes (
-             dispatch_id  TEXT NOT NULL,
+             dispatch     INTEGER NOT NULL REFERENCES dispatches(key) ON DELETE CASCADE,
              node_id      INTEGER NOT NULL,
              name         TEXT NOT NULL,
              kind         TEXT NOT NULL,
@@ -57,7 +60,7 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              attempts     INTEGER NOT NULL DEFAULT 0,
              stdout       TEXT,
              stderr       TEXT,
-             PRIMARY KEY (dispatch_id, node_id)
+             PRIMARY KEY (dispatch, node_id)
          ) WITHOUT ROWID;
          PRAGMA user_version = 1;
          COMMIT;",

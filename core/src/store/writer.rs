@@ -16,59 +16,97 @@ use crate::status::{DispatchStatus, NodeStatus};
 /// The most operations one transaction takes.
 const MAX_BATCH: usize = 1 << 16;
 
-/// A new dispatch.
-pub(crate) struct DispatchRow {
+/// A new dispatch, as first stored.
+pub struct DispatchRow {
+    /// The dispatch id.
     pub id: Arc<str>,
+    /// The lattice's registered name.
     pub lattice: String,
+    /// The encoded inputs.
     pub inputs: Bytes,
+    /// The inputs as JSON text.
     pub inputs_json: String,
+    /// The output's Rust type.
     pub output_type: String,
+    /// How many nodes the graph has.
     pub node_count: usize,
+    /// When it was created.
     pub created: SystemTime,
 }
 
 /// A node as first stored.
-pub(crate) struct NodeRow {
+pub struct NodeRow {
+    /// The node id.
     pub node: u32,
+    /// Its display name.
     pub name: String,
+    /// `electron`, `sublattice` or `project`.
     pub kind: &'static str,
+    /// The registered name of its electron or lattice.
     pub electron: &'static str,
+    /// Its executor's label.
     pub executor: String,
+    /// Its edges in, as JSON: `[[from, "param" or null], ...]`.
     pub deps: String,
+    /// The sub-lattice node that built it.
     pub parent: Option<u32>,
 }
 
 /// The latest state of a node (every mutable column, so later updates supersede earlier ones).
-pub(crate) struct NodeUpdate {
+pub struct NodeUpdate {
+    /// The dispatch id.
     pub dispatch: Arc<str>,
+    /// The node id.
     pub node: u32,
+    /// Its status.
     pub status: NodeStatus,
+    /// Its encoded output, with the type that renders it as JSON.
     pub output: Option<(Bytes, TypeInfo)>,
+    /// Why it failed.
     pub error: Option<String>,
+    /// When its last attempt started.
     pub started: Option<SystemTime>,
+    /// When it ended.
     pub ended: Option<SystemTime>,
+    /// How many attempts ran.
     pub attempts: u32,
+    /// Captured standard output.
     pub stdout: Option<String>,
+    /// Captured standard error.
     pub stderr: Option<String>,
 }
 
 /// What the writer thread is asked to do.
-pub(crate) enum StoreOp {
+pub enum StoreOp {
+    /// Records a new dispatch.
     NewDispatch(DispatchRow),
+    /// Records nodes of a dispatch (status `NEW`).
     Nodes {
+        /// The dispatch id.
         dispatch: Arc<str>,
+        /// The nodes.
         rows: Vec<NodeRow>,
     },
+    /// Records the state of a node.
     Node(NodeUpdate),
+    /// Records the state of a dispatch.
     DispatchState {
+        /// The dispatch id.
         id: Arc<str>,
+        /// Its status.
         status: DispatchStatus,
+        /// When it started.
         started: Option<SystemTime>,
+        /// When it ended.
         ended: Option<SystemTime>,
+        /// Its encoded output.
         output: Option<(Bytes, TypeInfo)>,
+        /// Why it failed.
         error: Option<String>,
+        /// How many nodes it has.
         node_count: usize,
     },
+    /// Answers once everything before it is committed.
     Flush(tokio::sync::oneshot::Sender<Result<(), StoreError>>),
     /// A flush already taken out of its batch.
     Flushed,
@@ -76,6 +114,7 @@ pub(crate) enum StoreOp {
 
 pub(super) fn run(mut conn: Connection, path: PathBuf, rx: Receiver<StoreOp>) {
     let mut pending_error: Option<StoreError> = None;
+    let mut keys: HashMap<Arc<str>, i64> = HashMap::new();
     while let Ok(first) = rx.recv() {
         let mut batch = vec![first];
         while batch.len() < MAX_BATCH {
@@ -94,7 +133,7 @@ pub(super) fn run(mut conn: Connection, path: PathBuf, rx: Receiver<StoreOp>) {
             }
             _ => true,
         });
-        if let Err(e) = write_batch(&mut conn, &mut batch) {
+        if let Err(e) = write_batch(&mut conn, &mut batch, &mut keys) {
             let e = StoreError::sqlite(&path, "cannot record the dispatch's progress", e);
             tracing::error!(error = %e, "results store write failed");
             pending_error.get_or_insert(e);
@@ -112,7 +151,11 @@ fn opt_micros(t: Option<SystemTime>) -> Option<i64> {
     t.map(micros)
 }
 
-fn write_batch(conn: &mut Connection, batch: &mut Vec<StoreOp>) -> rusqlite::Result<()> {
+fn write_batch(
+    conn: &mut Connection,
+    batch: &mut Vec<StoreOp>,
+    keys: &mut HashMap<Arc<str>, i64>,
+) -> rusqlite::Result<()> {
     // Keep only the newest state of each node.
     let mut latest: HashMap<(*const u8, u32), usize> = HashMap::new();
     for (i, op) in batch.iter().enumerate() {
@@ -123,19 +166,19 @@ fn write_batch(conn: &mut Connection, batch: &mut Vec<StoreOp>) -> rusqlite::Res
     let tx = conn.transaction()?;
     {
         let mut insert_node = tx.prepare_cached(
-            "INSERT OR REPLACE INTO nodes (dispatch_id, node_id, name, kind, electron, executor, deps, parent, status)
+            "INSERT OR REPLACE INTO nodes (dispatch, node_id, name, kind, electron, executor, deps, parent, status)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'NEW')",
         )?;
         let mut update_node = tx.prepare_cached(
             "UPDATE nodes SET status = ?3, output = ?4, output_json = ?5, error = ?6, started_at = ?7,
                     ended_at = ?8, attempts = ?9, stdout = ?10, stderr = ?11
-             WHERE dispatch_id = ?1 AND node_id = ?2",
+             WHERE dispatch = ?1 AND node_id = ?2",
         )?;
         for (i, op) in batch.drain(..).enumerate() {
             match op {
                 StoreOp::NewDispatch(d) => {
                     tx.execute(
-                        "INSERT OR REPLACE INTO dispatches (id, lattice, status, inputs, inputs_json, output_type,
+                        "INSERT INTO dispatches (id, lattice, status, inputs, inputs_json, output_type,
                              node_count, created_at, codec)
                          VALUES (?1, ?2, 'NEW', ?3, ?4, ?5, ?6, ?7, ?8)",
                         params![
@@ -149,11 +192,13 @@ fn write_batch(conn: &mut Connection, batch: &mut Vec<StoreOp>) -> rusqlite::Res
                             crate::codec::FORMAT
                         ],
                     )?;
+                    keys.insert(d.id.clone(), tx.last_insert_rowid());
                 }
                 StoreOp::Nodes { dispatch, rows } => {
+                    let key = key_of(&tx, keys, &dispatch)?;
                     for r in rows {
                         insert_node.execute(params![
-                            &*dispatch, r.node, r.name, r.kind, r.electron, r.executor, r.deps,
+                            key, r.node, r.name, r.kind, r.electron, r.executor, r.deps,
                             r.parent
                         ])?;
                     }
@@ -166,8 +211,9 @@ fn write_batch(conn: &mut Connection, batch: &mut Vec<StoreOp>) -> rusqlite::Res
                         Some((b, ty)) => (Some(&b[..]), json_text(b, *ty)),
                         None => (None, None),
                     };
+                    let key = key_of(&tx, keys, &u.dispatch)?;
                     update_node.execute(params![
-                        &*u.dispatch,
+                        key,
                         u.node,
                         u.status.as_str(),
                         output,
@@ -214,4 +260,14 @@ fn write_batch(conn: &mut Connection, batch: &mut Vec<StoreOp>) -> rusqlite::Res
         }
     }
     tx.commit()
+}
+
+/// The integer key of a dispatch (nodes are keyed by it, not by the 36-character id).
+fn key_of(conn: &Connection, keys: &mut HashMap<Arc<str>, i64>, id: &Arc<str>) -> rusqlite::Result<i64> {
+    if let Some(k) = keys.get(id) {
+        return Ok(*k);
+    }
+    let k: i64 = conn.query_row("SELECT key FROM dispatches WHERE id = ?1", params![&**id], |r| r.get(0))?;
+    keys.insert(id.clone(), k);
+    Ok(k)
 }
