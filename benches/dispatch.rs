@@ -39,20 +39,35 @@ fn bench(c: &mut Criterion) {
         .store_path(dir.path().join("bench.db"))
         .build()
         .expect("runtime");
-    let tokio = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio");
+    let tokio = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio");
     let mut g = c.benchmark_group("dispatch");
     g.sample_size(20);
     g.throughput(Throughput::Elements(1_001));
     g.bench_function("fanout_1000", |b| {
         b.to_async(&tokio).iter(|| async {
-            let r = rt.dispatch(fanout::build(1_000)).await.unwrap().wait().await.unwrap();
+            let r = rt
+                .dispatch(fanout::build(1_000))
+                .await
+                .unwrap()
+                .wait()
+                .await
+                .unwrap();
             assert_eq!(r.status(), DispatchStatus::Completed);
         })
     });
     g.throughput(Throughput::Elements(100));
     g.bench_function("chain_100", |b| {
         b.to_async(&tokio).iter(|| async {
-            let r = rt.dispatch(chain::build(100)).await.unwrap().wait().await.unwrap();
+            let r = rt
+                .dispatch(chain::build(100))
+                .await
+                .unwrap()
+                .wait()
+                .await
+                .unwrap();
             assert_eq!(r.status(), DispatchStatus::Completed);
         })
     });

@@ -15,7 +15,9 @@ const NODES: u32 = 10_000;
 fn bench(c: &mut Criterion) {
     let dir = tempfile::tempdir().expect("temp dir");
     let store = Store::open(&dir.path().join("bench.db")).expect("store");
-    let tokio = tokio::runtime::Builder::new_current_thread().build().expect("tokio");
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("tokio");
     let output = orbital::codec::encode(&42u64).expect("encode");
     let mut round = 0u64;
     let mut g = c.benchmark_group("store");
@@ -55,7 +57,8 @@ fn bench(c: &mut Criterion) {
                         dispatch: id.clone(),
                         node,
                         status,
-                        output: (status == NodeStatus::Completed).then(|| (output.clone(), TypeInfo::of::<u64>())),
+                        output: (status == NodeStatus::Completed)
+                            .then(|| (output.clone(), TypeInfo::of::<u64>())),
                         error: None,
                         started: now,
                         ended: now.filter(|_| status == NodeStatus::Completed),

@@ -13,7 +13,8 @@ pub use orbital_core::registry::{
     Args, ElectronDef, ElectronEntry, Invoke, LatticeDef, LatticeEntry, ParamDef,
 };
 pub use orbital_core::{
-    Data, Dispatch, ExecutorChoice, ExecutorSel, IntoExecutor, IntoNode, Node, TaskError, TypeInfo, Workflow,
+    Data, Dispatch, ExecutorChoice, ExecutorSel, IntoExecutor, IntoNode, Node, TaskError, TypeInfo,
+    Workflow,
 };
 pub use smallvec::{smallvec, SmallVec};
 
@@ -30,10 +31,14 @@ pub struct DataFns<T> {
     decode: fn(&[u8]) -> Result<T, CodecError>,
 }
 
-impl<T: Data> DataFns<T> {
-    /// The functions of `T`.
+impl<T> DataFns<T> {
+    /// The functions of `T`. The bound is the function's, not the `impl`'s, so that a missing
+    /// one is reported as `T: Data` (with its message), not as a missing method.
     #[allow(clippy::new_without_default)]
-    pub const fn new() -> Self {
+    pub const fn new() -> Self
+    where
+        T: Data,
+    {
         DataFns {
             info: TypeInfo::of::<T>(),
             encode: orbital_core::codec::encode::<T>,
@@ -75,10 +80,14 @@ pub struct LatticeFns<T> {
     dispatch: fn(Workflow<T>) -> BoxFuture<'static, orbital_core::Result<Dispatch<T>>>,
 }
 
-impl<T: Data> LatticeFns<T> {
-    /// The functions of `T`.
+impl<T> LatticeFns<T> {
+    /// The functions of `T`. The bound is the function's, not the `impl`'s, so that a missing
+    /// one is reported as `T: Data` (with its message), not as a missing method.
     #[allow(clippy::new_without_default)]
-    pub const fn new() -> Self {
+    pub const fn new() -> Self
+    where
+        T: Data,
+    {
         LatticeFns {
             info: TypeInfo::of::<T>(),
             dispatch: dispatch_boxed::<T>,
@@ -105,8 +114,18 @@ fn dispatch_boxed<T: Data>(
     })
 }
 
-/// Checks that an electron's error type can be shown.
-pub fn error_message<E: Display>(e: &E) -> String {
+/// What an electron's `Err` type must be: something that can be shown.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` cannot be an electron's error type: it does not implement `std::fmt::Display`",
+    label = "an `Err` fails the node, with this type's `Display` text as the reason",
+    note = "implement `std::fmt::Display` for it (`thiserror` derives it), or return a `String` error"
+)]
+pub trait ElectronError: Display {}
+
+impl<E: Display> ElectronError for E {}
+
+/// The message of an electron's `Err`.
+pub fn error_message<E: ElectronError>(e: &E) -> String {
     format!("{e:#}")
 }
 
@@ -122,8 +141,18 @@ pub fn check_arity(args: &Args, expected: usize, owner: &str) -> Result<(), Task
     }
 }
 
+/// What `executor = expr` accepts; its message is what a wrong `expr` reports.
+#[diagnostic::on_unimplemented(
+    message = "`{Self}` is not an executor",
+    label = "expected an executor value or an executor's name",
+    note = "`executor = \"name\"` names `[executors.name]` in `orbital.toml`; `executor = expr` takes a value whose type implements `orbital::Executor` (such as `orbital::executors::LocalExecutor::default()`), or a `String` name"
+)]
+pub trait ExecutorValue: IntoExecutor {}
+
+impl<E: IntoExecutor> ExecutorValue for E {}
+
 /// The executor selection of `executor = expr`.
-pub fn executor_sel(e: impl IntoExecutor) -> ExecutorSel {
+pub fn executor_sel(e: impl ExecutorValue) -> ExecutorSel {
     e.into_executor_sel()
 }
 
@@ -134,7 +163,16 @@ pub fn run_main<F: Future>(body: F) -> F::Output {
         .enable_all()
         .build()
     {
-        Ok(rt) => rt.block_on(body),
+        Ok(rt) => rt.block_on(async {
+            let out = body.await;
+            // Store everything and fold the store's log into its file before the process ends.
+            if let Some(global) = orbital_core::Runtime::global_if_built() {
+                if let Err(e) = global.shutdown().await {
+                    eprintln!("error: {e}");
+                }
+            }
+            out
+        }),
         Err(e) => {
             eprintln!("error: cannot start the tokio runtime: {e}");
             std::process::exit(70)

@@ -42,8 +42,8 @@ pub use orbital_core::{
     codec, config, draw, executor, get_result, graph, registry, store, Config, ConfigError, Data,
     Dispatch, DispatchResult, DispatchStatus, Error, Executor, ExecutorError, IntoExecutor,
     IntoNode, Node, NodeFailure, NodeId, NodeResult, NodeStatus, Progress, Registry, Result,
-    Runtime, RuntimeBuilder, Split, Task, TaskError, TaskErrorKind, TaskOutcome, TaskSpec, TypeInfo, Untyped,
-    Workflow,
+    Runtime, RuntimeBuilder, Split, Task, TaskError, TaskErrorKind, TaskOutcome, TaskSpec,
+    TypeInfo, Untyped, Workflow,
 };
 pub use orbital_macros::{electron, lattice, main};
 

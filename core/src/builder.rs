@@ -219,8 +219,15 @@ mod tests {
         });
         assert_eq!(outer.value, (NodeId(0), NodeId(1)));
         assert_eq!(outer.graph.len(), 2);
-        assert_eq!(outer.graph.nodes[1].after.as_slice(), &[NodeId(0)], "deduplicated");
-        assert!(CURRENT.with(|c| c.borrow().is_none()), "nothing left installed");
+        assert_eq!(
+            outer.graph.nodes[1].after.as_slice(),
+            &[NodeId(0)],
+            "deduplicated"
+        );
+        assert!(
+            CURRENT.with(|c| c.borrow().is_none()),
+            "nothing left installed"
+        );
     }
 
     #[test]

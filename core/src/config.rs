@@ -269,7 +269,11 @@ mod tests {
         assert_eq!(key_at(text, at("1")).as_deref(), Some("top"));
         assert_eq!(key_at(text, at("3")).as_deref(), Some("store.path"));
         assert_eq!(key_at(text, at("4")).as_deref(), Some("executors.gpu.max"));
-        assert_eq!(key_at(text, at("[store]")), None, "a table header is no key");
+        assert_eq!(
+            key_at(text, at("[store]")),
+            None,
+            "a table header is no key"
+        );
         assert_eq!(key_at(text, at("# comment")), None, "a comment is no key");
     }
 

@@ -17,7 +17,7 @@ use crate::codec::{self, CodecError};
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot cross a process boundary, so it cannot be an electron's or lattice's parameter or output",
     label = "`{Self}` must implement `serde::Serialize` and `serde::Deserialize`, and be `Send + 'static`",
-    note = "derive them: `#[derive(serde::Serialize, serde::Deserialize)]`; references (`&T`) cannot cross a boundary: take an owned `T`"
+    note = "derive them: `#[derive(serde::Serialize, serde::Deserialize)]`"
 )]
 pub trait Data: Serialize + DeserializeOwned + Send + 'static {}
 
@@ -71,6 +71,10 @@ fn to_json<T: Data>(bytes: &[u8]) -> Result<serde_json::Value, CodecError> {
 fn to_json_text<T: Data>(bytes: &[u8]) -> Result<String, CodecError> {
     let value: T = codec::decode(bytes)?;
     Ok(serde_json::to_string(&value).unwrap_or_else(|e| {
-        serde_json::Value::String(format!("<{} not representable as JSON: {e}>", std::any::type_name::<T>())).to_string()
+        serde_json::Value::String(format!(
+            "<{} not representable as JSON: {e}>",
+            std::any::type_name::<T>()
+        ))
+        .to_string()
     }))
 }

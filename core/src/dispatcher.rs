@@ -283,17 +283,32 @@ fn inputs_json(lattice: &LatticeDef, inputs: &[Bytes]) -> String {
     serde_json::Value::Object(map).to_string()
 }
 
+/// A node's edges in, as the store keeps them: `[[from, "param"], [from, null], ...]`.
 fn deps_json(spec: &NodeSpec) -> String {
-    let mut edges = Vec::new();
+    use std::fmt::Write;
+    let mut out = String::from("[");
+    let mut first = true;
+    let mut edge = |out: &mut String, from: u32, param: Option<&str>| {
+        if !std::mem::take(&mut first) {
+            out.push(',');
+        }
+        let _ = match param {
+            // Parameter names are Rust identifiers: nothing to escape.
+            Some(p) => write!(out, "[{from},\"{p}\"]"),
+            None => write!(out, "[{from},null]"),
+        };
+    };
     for (i, a) in spec.args.iter().enumerate() {
+        let param = spec.op.param_name(i);
         for d in a.deps() {
-            edges.push(serde_json::json!([d.0, spec.op.param_name(i)]));
+            edge(&mut out, d.0, Some(param));
         }
     }
     for d in &spec.after {
-        edges.push(serde_json::json!([d.0, null]));
+        edge(&mut out, d.0, None);
     }
-    serde_json::Value::Array(edges).to_string()
+    out.push(']');
+    out
 }
 
 impl Run {
@@ -393,7 +408,7 @@ impl Run {
         progress: &watch::Sender<Progress>,
         retry: (Duration, Duration),
     ) -> Result<DispatchResult<Untyped>, Error> {
-        self.persist_dispatch(DispatchStatus::Running, None, None);
+        self.persist_dispatch(DispatchStatus::Running, None, None, None);
         let mut control_open = true;
         loop {
             self.launch_ready();
@@ -603,7 +618,8 @@ impl Run {
         }
         st.status = status;
         st.error = error;
-        st.ended = Some(SystemTime::now());
+        // A completed task brings its own end time (set by `complete`).
+        st.ended.get_or_insert_with(SystemTime::now);
         self.unfinished -= 1;
         match status {
             NodeStatus::Completed => self.counts.completed += 1,
@@ -616,10 +632,9 @@ impl Run {
         let st = &mut self.nodes[node as usize];
         st.output = Some(output);
         st.error = None;
+        // Before `finalize`, so that the store records the same end as the result.
+        st.ended = ended;
         self.finalize(node, NodeStatus::Completed, None);
-        if let Some(t) = ended {
-            self.nodes[node as usize].ended = Some(t);
-        }
         for i in 0..self.dependants[node as usize].len() {
             let d = self.dependants[node as usize][i];
             let ds = &mut self.nodes[d as usize];
@@ -1030,6 +1045,7 @@ impl Run {
     fn persist_dispatch(
         &self,
         status: DispatchStatus,
+        ended: Option<SystemTime>,
         output: Option<Bytes>,
         error: Option<String>,
     ) {
@@ -1037,7 +1053,7 @@ impl Run {
             id: self.id.clone(),
             status,
             started: Some(self.started),
-            ended: status.is_final().then(SystemTime::now),
+            ended,
             output: output.map(|b| (b, self.lattice.output)),
             error,
             node_count: self.graph.len(),
@@ -1102,7 +1118,8 @@ impl Run {
                     .join("; "),
             ),
         };
-        self.persist_dispatch(status, output.clone(), error.clone());
+        let ended = SystemTime::now();
+        self.persist_dispatch(status, Some(ended), output.clone(), error.clone());
         let flushed = self.rt.store().flush().await;
         self.counts.done = true;
         progress.send_replace(self.counts);
@@ -1141,7 +1158,7 @@ impl Run {
             error,
             created: Some(self.started),
             started: Some(self.started),
-            ended: Some(SystemTime::now()),
+            ended: Some(ended),
             nodes,
             _t: std::marker::PhantomData,
         })

@@ -158,10 +158,15 @@ mod tests {
         };
         let text = e.to_string();
         assert!(
-            text.starts_with("dispatch d1 ended FAILED without an output: node 0 `step0`: broke 0; "),
+            text.starts_with(
+                "dispatch d1 ended FAILED without an output: node 0 `step0`: broke 0; "
+            ),
             "{text}"
         );
-        assert!(text.contains("node 4 `step4`: broke 4; and 2 more"), "{text}");
+        assert!(
+            text.contains("node 4 `step4`: broke 4; and 2 more"),
+            "{text}"
+        );
         assert!(!text.contains("step5"), "{text}");
 
         let e = Error::DispatchFailed {

@@ -222,6 +222,20 @@ impl Runtime {
         Ok(self.inner.store.list(limit)?)
     }
 
+    /// Waits until every state change is stored and folds the store's write-ahead log into its
+    /// file. `#[orbital::main]` calls this on the global runtime when `main` returns.
+    ///
+    /// # Errors
+    /// The first store write error not yet reported.
+    pub async fn shutdown(&self) -> Result<(), Error> {
+        Ok(self.inner.store.close().await?)
+    }
+
+    /// The global runtime, if it was built.
+    pub fn global_if_built() -> Option<Runtime> {
+        GLOBAL.lock().unwrap_or_else(|p| p.into_inner()).clone()
+    }
+
     /// The store's file.
     pub fn store_path(&self) -> &Path {
         self.inner.store.path()

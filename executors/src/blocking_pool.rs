@@ -8,14 +8,17 @@
 //! so long or sleeping tasks still run in parallel, up to [`MAX_DRAINERS`].
 
 use std::collections::VecDeque;
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 /// The most threads running blocking electrons at once (tokio's own default limit).
 pub const MAX_DRAINERS: usize = 512;
 
-/// How long an idle drainer waits for more work before it ends.
-const LINGER: Duration = Duration::from_micros(200);
+/// How long an idle drainer keeps looking for work before it sleeps.
+const LINGER: Duration = Duration::from_micros(100);
+
+/// How long a sleeping drainer waits to be woken before its thread ends.
+const KEEP_ALIVE: Duration = Duration::from_secs(10);
 
 type Job = Box<dyn FnOnce() + Send + 'static>;
 
@@ -23,12 +26,17 @@ struct State {
     queue: VecDeque<Job>,
     /// Drainer threads alive.
     drainers: usize,
-    /// Drainers not running a job (starting, or looking for work).
-    available: usize,
+    /// Drainers looking for work (not running a job, not sleeping).
+    spinning: usize,
+    /// Drainers sleeping on the condition variable.
+    sleeping: usize,
+    /// Wake-ups sent to sleepers and not yet taken.
+    wakeups: usize,
 }
 
 struct Pool {
     state: Mutex<State>,
+    wake: Condvar,
 }
 
 fn pool() -> &'static Pool {
@@ -37,71 +45,100 @@ fn pool() -> &'static Pool {
         state: Mutex::new(State {
             queue: VecDeque::new(),
             drainers: 0,
-            available: 0,
+            spinning: 0,
+            sleeping: 0,
+            wakeups: 0,
         }),
+        wake: Condvar::new(),
     })
+}
+
+impl Pool {
+    fn lock(&self) -> MutexGuard<'_, State> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    }
 }
 
 /// Queues `job` to run on a blocking thread.
 pub fn spawn(job: impl FnOnce() + Send + 'static) {
     let pool = pool();
-    let start_drainer = {
-        let mut st = pool.state.lock().unwrap_or_else(|p| p.into_inner());
-        st.queue.push_back(Box::new(job));
-        let start = st.queue.len() > st.available && st.drainers < MAX_DRAINERS;
-        if start {
-            st.drainers += 1;
-            st.available += 1;
-        }
-        start
-    };
-    if start_drainer {
-        let spawned = std::thread::Builder::new()
-            .name("orbital-blocking".into())
-            .spawn(move || drain(pool));
-        if spawned.is_err() {
-            let mut st = pool.state.lock().unwrap_or_else(|p| p.into_inner());
-            st.drainers -= 1;
-            st.available -= 1;
-            if st.drainers == 0 {
-                // No thread can run the queue: run it here rather than lose it.
-                let jobs: Vec<Job> = st.queue.drain(..).collect();
-                drop(st);
-                jobs.into_iter().for_each(|j| j());
-            }
+    let mut st = pool.lock();
+    st.queue.push_back(Box::new(job));
+    if st.queue.len() <= st.spinning {
+        return; // a drainer looking for work takes it
+    }
+    if st.sleeping > st.wakeups {
+        st.wakeups += 1;
+        drop(st);
+        pool.wake.notify_one();
+        return;
+    }
+    if st.drainers >= MAX_DRAINERS {
+        return; // every thread is busy: the job waits its turn
+    }
+    st.drainers += 1;
+    st.spinning += 1;
+    drop(st);
+    let spawned = std::thread::Builder::new()
+        .name("orbital-blocking".into())
+        .spawn(move || drain(pool));
+    if spawned.is_err() {
+        let mut st = pool.lock();
+        st.drainers -= 1;
+        st.spinning -= 1;
+        if st.drainers == 0 {
+            // No thread can run the queue: run it here rather than lose it.
+            let jobs: Vec<Job> = st.queue.drain(..).collect();
+            drop(st);
+            jobs.into_iter().for_each(|j| j());
         }
     }
 }
 
 fn drain(pool: &'static Pool) {
     let mut idle_since: Option<Instant> = None;
+    let mut st = pool.lock();
     loop {
-        let job = {
-            let mut st = pool.state.lock().unwrap_or_else(|p| p.into_inner());
-            match st.queue.pop_front() {
-                Some(job) => {
-                    st.available -= 1;
-                    Some(job)
-                }
-                None => {
-                    let since = *idle_since.get_or_insert_with(Instant::now);
-                    if since.elapsed() >= LINGER {
-                        st.drainers -= 1;
-                        st.available -= 1;
-                        return;
-                    }
-                    None
-                }
-            }
-        };
-        match job {
-            Some(job) => {
-                idle_since = None;
-                job();
-                pool.state.lock().unwrap_or_else(|p| p.into_inner()).available += 1;
-            }
-            None => std::thread::yield_now(),
+        if let Some(job) = st.queue.pop_front() {
+            st.spinning -= 1;
+            drop(st);
+            job();
+            idle_since = None;
+            st = pool.lock();
+            st.spinning += 1;
+            continue;
         }
+        let since = *idle_since.get_or_insert_with(Instant::now);
+        if since.elapsed() < LINGER {
+            drop(st);
+            std::thread::yield_now();
+            st = pool.lock();
+            continue;
+        }
+        // Sleep until woken for a job, or end after KEEP_ALIVE.
+        st.spinning -= 1;
+        st.sleeping += 1;
+        let deadline = Instant::now() + KEEP_ALIVE;
+        loop {
+            let now = Instant::now();
+            if st.wakeups > 0 || now >= deadline {
+                break;
+            }
+            st = pool
+                .wake
+                .wait_timeout(st, deadline - now)
+                .unwrap_or_else(|p| p.into_inner())
+                .0;
+        }
+        st.sleeping -= 1;
+        if st.wakeups > 0 {
+            st.wakeups -= 1;
+            st.spinning += 1;
+            idle_since = None;
+            continue;
+        }
+        st.drainers -= 1;
+        return;
     }
 }
 
@@ -122,7 +159,8 @@ mod tests {
             });
         }
         for _ in 0..8 {
-            rx.recv_timeout(std::time::Duration::from_secs(30)).expect("all eight jobs ran at once");
+            rx.recv_timeout(std::time::Duration::from_secs(30))
+                .expect("all eight jobs ran at once");
         }
     }
 

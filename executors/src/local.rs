@@ -62,7 +62,9 @@ impl Executor for LocalExecutor {
                     };
                     let _ = tx.send(result);
                 });
-                rx.await.unwrap_or_else(|_| Err(TaskError::executor("the blocking pool dropped the task")))
+                rx.await.unwrap_or_else(|_| {
+                    Err(TaskError::executor("the blocking pool dropped the task"))
+                })
             }
             Invoke::Async(f) => match AssertUnwindSafe(f(args)).catch_unwind().await {
                 Ok(result) => result,

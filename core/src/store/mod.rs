@@ -143,6 +143,23 @@ impl Store {
         })
     }
 
+    /// Waits until everything sent so far is committed, and folds the write-ahead log into the
+    /// database file (so the next process opening the store starts fast). The store stays
+    /// usable.
+    ///
+    /// # Errors
+    /// The first write error since the previous flush.
+    pub async fn close(&self) -> Result<(), StoreError> {
+        let (tx, rx) = tokio::sync::oneshot::channel();
+        self.send(StoreOp::Close(tx));
+        rx.await.unwrap_or_else(|_| {
+            Err(StoreError {
+                path: self.inner.path.clone(),
+                message: "the store's writer thread stopped".into(),
+            })
+        })
+    }
+
     /// Opens a read connection.
     pub(crate) fn reader(&self) -> Result<rusqlite::Connection, StoreError> {
         reader::open(&self.inner.path)

@@ -2,12 +2,13 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::mpsc::Receiver;
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
-use std::time::SystemTime;
+use std::time::{Duration, Instant, SystemTime};
 
 use bytes::Bytes;
 use rusqlite::{params, Connection};
+use rustc_hash::FxHashMap;
 
 use super::{json_text, micros, StoreError};
 use crate::data::TypeInfo;
@@ -15,6 +16,12 @@ use crate::status::{DispatchStatus, NodeStatus};
 
 /// The most operations one transaction takes.
 const MAX_BATCH: usize = 1 << 16;
+
+/// How long the writer must be idle before it checkpoints the write-ahead log.
+const IDLE_CHECKPOINT: Duration = Duration::from_millis(250);
+
+/// How long the writer waits for more operations before it commits a batch.
+const GATHER: Duration = Duration::from_millis(2);
 
 /// A new dispatch, as first stored.
 pub struct DispatchRow {
@@ -108,6 +115,8 @@ pub enum StoreOp {
     },
     /// Answers once everything before it is committed.
     Flush(tokio::sync::oneshot::Sender<Result<(), StoreError>>),
+    /// Like `Flush`, and also folds the write-ahead log into the database file.
+    Close(tokio::sync::oneshot::Sender<Result<(), StoreError>>),
     /// A flush already taken out of its batch.
     Flushed,
 }
@@ -115,19 +124,53 @@ pub enum StoreOp {
 pub(super) fn run(mut conn: Connection, path: PathBuf, rx: Receiver<StoreOp>) {
     let mut pending_error: Option<StoreError> = None;
     let mut keys: HashMap<Arc<str>, i64> = HashMap::new();
-    while let Ok(first) = rx.recv() {
-        let mut batch = vec![first];
-        while batch.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok(op) => batch.push(op),
-                Err(_) => break,
+    let mut dirty = false;
+    loop {
+        // Checkpoint the WAL into the database file while nothing is being written, so that the
+        // next process to open the store does not replay it.
+        let first = match rx.recv_timeout(IDLE_CHECKPOINT) {
+            Ok(op) => op,
+            Err(RecvTimeoutError::Timeout) => {
+                if dirty {
+                    checkpoint(&conn, "PASSIVE");
+                    dirty = false;
+                }
+                continue;
             }
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        dirty = true;
+        // Gather what arrives within a short window (longer batches coalesce more node
+        // updates and commit fewer pages), but never hold back a flush.
+        let mut flush_seen = matches!(first, StoreOp::Flush(_) | StoreOp::Close(_));
+        let mut batch = vec![first];
+        let deadline = Instant::now() + GATHER;
+        while batch.len() < MAX_BATCH {
+            let op = match rx.try_recv() {
+                Ok(op) => op,
+                Err(_) if flush_seen => break,
+                Err(_) => match deadline.checked_duration_since(Instant::now()) {
+                    Some(left) => match rx.recv_timeout(left) {
+                        Ok(op) => op,
+                        Err(_) => break,
+                    },
+                    None => break,
+                },
+            };
+            flush_seen |= matches!(op, StoreOp::Flush(_) | StoreOp::Close(_));
+            batch.push(op);
         }
         let mut flushes = Vec::new();
+        let mut close = false;
         batch.retain_mut(|op| match op {
-            StoreOp::Flush(_) => {
-                if let StoreOp::Flush(f) = std::mem::replace(op, StoreOp::Flushed) {
-                    flushes.push(f);
+            StoreOp::Flush(_) | StoreOp::Close(_) => {
+                match std::mem::replace(op, StoreOp::Flushed) {
+                    StoreOp::Flush(f) => flushes.push(f),
+                    StoreOp::Close(f) => {
+                        flushes.push(f);
+                        close = true;
+                    }
+                    _ => {}
                 }
                 false
             }
@@ -138,12 +181,25 @@ pub(super) fn run(mut conn: Connection, path: PathBuf, rx: Receiver<StoreOp>) {
             tracing::error!(error = %e, "results store write failed");
             pending_error.get_or_insert(e);
         }
+        if close {
+            checkpoint(&conn, "TRUNCATE");
+            dirty = false;
+        }
         for f in flushes {
             let _ = f.send(match pending_error.take() {
                 Some(e) => Err(e),
                 None => Ok(()),
             });
         }
+    }
+    if dirty {
+        checkpoint(&conn, "TRUNCATE");
+    }
+}
+
+fn checkpoint(conn: &Connection, mode: &str) {
+    if let Err(e) = conn.query_row(&format!("PRAGMA wal_checkpoint({mode})"), [], |_| Ok(())) {
+        tracing::debug!(error = %e, "WAL checkpoint did not complete");
     }
 }
 
@@ -157,7 +213,7 @@ fn write_batch(
     keys: &mut HashMap<Arc<str>, i64>,
 ) -> rusqlite::Result<()> {
     // Keep only the newest state of each node.
-    let mut latest: HashMap<(*const u8, u32), usize> = HashMap::new();
+    let mut latest: FxHashMap<(*const u8, u32), usize> = FxHashMap::default();
     for (i, op) in batch.iter().enumerate() {
         if let StoreOp::Node(u) = op {
             latest.insert((u.dispatch.as_ptr(), u.node), i);
@@ -198,8 +254,7 @@ fn write_batch(
                     let key = key_of(&tx, keys, &dispatch)?;
                     for r in rows {
                         insert_node.execute(params![
-                            key, r.node, r.name, r.kind, r.electron, r.executor, r.deps,
-                            r.parent
+                            key, r.node, r.name, r.kind, r.electron, r.executor, r.deps, r.parent
                         ])?;
                     }
                 }
@@ -255,7 +310,7 @@ fn write_batch(
                         ],
                     )?;
                 }
-                StoreOp::Flush(_) | StoreOp::Flushed => {}
+                StoreOp::Flush(_) | StoreOp::Close(_) | StoreOp::Flushed => {}
             }
         }
     }
@@ -263,11 +318,19 @@ fn write_batch(
 }
 
 /// The integer key of a dispatch (nodes are keyed by it, not by the 36-character id).
-fn key_of(conn: &Connection, keys: &mut HashMap<Arc<str>, i64>, id: &Arc<str>) -> rusqlite::Result<i64> {
+fn key_of(
+    conn: &Connection,
+    keys: &mut HashMap<Arc<str>, i64>,
+    id: &Arc<str>,
+) -> rusqlite::Result<i64> {
     if let Some(k) = keys.get(id) {
         return Ok(*k);
     }
-    let k: i64 = conn.query_row("SELECT key FROM dispatches WHERE id = ?1", params![&**id], |r| r.get(0))?;
+    let k: i64 = conn.query_row(
+        "SELECT key FROM dispatches WHERE id = ?1",
+        params![&**id],
+        |r| r.get(0),
+    )?;
     keys.insert(id.clone(), k);
     Ok(k)
 }
