@@ -244,7 +244,13 @@ pub(crate) fn start<T>(rt: Runtime, id: String, wf: Workflow<T>) -> Result<Dispa
     for spec in &wf.graph.nodes {
         lanes.push(match spec.op {
             Op::Electron(_) => run.lane(&spec.executor)? as u32,
-            _ => NO_LANE,
+            Op::Lattice(_) => {
+                // The default a sub-lattice gives its electrons: a typo fails the dispatch now,
+                // not when the sub-lattice is built.
+                run.lane(&spec.executor)?;
+                NO_LANE
+            }
+            Op::Project { .. } => NO_LANE,
         });
     }
     let inputs_json = inputs_json(wf.lattice, &wf.inputs);
@@ -859,110 +865,7 @@ impl Run {
 
     fn spawn_batch(&mut self, lane: usize, tasks: Vec<(u32, Task)>, poll_interval: Duration) {
         let exec = self.lanes[lane].exec.clone();
-        let tx = self.tx.clone();
-        tokio::spawn(async move {
-            let ids: Vec<(u32, u32, Option<Duration>)> = tasks
-                .iter()
-                .map(|(n, t)| (*n, t.spec.attempt, t.spec.time_limit))
-                .collect();
-            let started = SystemTime::now();
-            let jobs = match exec
-                .submit(tasks.into_iter().map(|(_, t)| t).collect())
-                .await
-            {
-                Ok(jobs) if jobs.len() == ids.len() => jobs,
-                Ok(jobs) => {
-                    let e = TaskError::executor(format!(
-                        "submitted {} tasks but got {} job handles",
-                        ids.len(),
-                        jobs.len()
-                    ));
-                    for (node, attempt, _) in ids {
-                        let _ = tx.send(Event::Done {
-                            node,
-                            attempt,
-                            outcome: TaskOutcome::new(Err(e.clone()), started),
-                        });
-                    }
-                    return;
-                }
-                Err(e) => {
-                    let e = TaskError::executor(e.to_string());
-                    for (node, attempt, _) in ids {
-                        let _ = tx.send(Event::Done {
-                            node,
-                            attempt,
-                            outcome: TaskOutcome::new(Err(e.clone()), started),
-                        });
-                    }
-                    return;
-                }
-            };
-            let _ = tx.send(Event::Submitted {
-                nodes: ids.iter().map(|(n, a, _)| (*n, *a)).collect(),
-                jobs: jobs.clone(),
-            });
-            let t0 = tokio::time::Instant::now();
-            let mut pending: Vec<((u32, u32, Option<Duration>), JobHandle)> =
-                ids.into_iter().zip(jobs).collect();
-            let mut poll_errors = 0;
-            while !pending.is_empty() {
-                tokio::time::sleep(poll_interval).await;
-                if tx.is_closed() {
-                    return;
-                }
-                let handles: Vec<JobHandle> = pending.iter().map(|(_, j)| j.clone()).collect();
-                let states = match exec.poll(&handles).await {
-                    Ok(s) if s.len() == handles.len() => {
-                        poll_errors = 0;
-                        s
-                    }
-                    Ok(_) | Err(_) => {
-                        poll_errors += 1;
-                        if poll_errors >= 5 {
-                            let e =
-                                TaskError::executor("polling the executor failed 5 times in a row");
-                            for ((node, attempt, _), _) in pending.drain(..) {
-                                let _ = tx.send(Event::Done {
-                                    node,
-                                    attempt,
-                                    outcome: TaskOutcome::new(Err(e.clone()), started),
-                                });
-                            }
-                        }
-                        continue;
-                    }
-                };
-                let mut still = Vec::with_capacity(pending.len());
-                for (((node, attempt, limit), job), state) in pending.into_iter().zip(states) {
-                    if state == JobState::Done {
-                        let outcome = match exec.collect(&job).await {
-                            Ok(o) => o,
-                            Err(e) => {
-                                TaskOutcome::new(Err(TaskError::executor(e.to_string())), started)
-                            }
-                        };
-                        let _ = tx.send(Event::Done {
-                            node,
-                            attempt,
-                            outcome,
-                        });
-                    } else if limit.is_some_and(|l| t0.elapsed() > l) {
-                        let _ = exec.cancel(&job).await;
-                        let outcome =
-                            TaskOutcome::new(Err(timed_out(limit.unwrap_or_default())), started);
-                        let _ = tx.send(Event::Done {
-                            node,
-                            attempt,
-                            outcome,
-                        });
-                    } else {
-                        still.push(((node, attempt, limit), job));
-                    }
-                }
-                pending = still;
-            }
-        });
+        tokio::spawn(drive_batch(exec, self.tx.clone(), tasks, poll_interval));
     }
 
     /// Builds a sub-lattice now that its inputs are known, and splices its nodes in.
@@ -1181,4 +1084,106 @@ fn timed_out(limit: Duration) -> TaskError {
             humantime::format_duration(limit)
         ),
     )
+}
+
+/// One submitted task of a batch, until its outcome is sent.
+struct BatchJob {
+    node: u32,
+    attempt: u32,
+    limit: Option<Duration>,
+    job: JobHandle,
+}
+
+/// Submits a batch, polls it (one call for all its jobs) until every job is done or over its
+/// time limit, and sends each outcome to the dispatcher.
+async fn drive_batch(
+    exec: ExecutorRef,
+    tx: mpsc::UnboundedSender<Event>,
+    tasks: Vec<(u32, Task)>,
+    poll_interval: Duration,
+) {
+    let started = SystemTime::now();
+    let done = |node: u32, attempt: u32, result: Result<Bytes, TaskError>| {
+        let _ = tx.send(Event::Done {
+            node,
+            attempt,
+            outcome: TaskOutcome::new(result, started),
+        });
+    };
+    let ids: Vec<(u32, u32, Option<Duration>)> =
+        tasks.iter().map(|(n, t)| (*n, t.spec.attempt, t.spec.time_limit)).collect();
+    let jobs = match exec.submit(tasks.into_iter().map(|(_, t)| t).collect()).await {
+        Ok(jobs) if jobs.len() == ids.len() => jobs,
+        other => {
+            let e = match other {
+                Ok(jobs) => TaskError::executor(format!(
+                    "submitted {} tasks but the executor returned {} job handles",
+                    ids.len(),
+                    jobs.len()
+                )),
+                Err(e) => TaskError::executor(e.to_string()),
+            };
+            for (node, attempt, _) in ids {
+                done(node, attempt, Err(e.clone()));
+            }
+            return;
+        }
+    };
+    let _ = tx.send(Event::Submitted {
+        nodes: ids.iter().map(|(n, a, _)| (*n, *a)).collect(),
+        jobs: jobs.clone(),
+    });
+    let t0 = tokio::time::Instant::now();
+    let mut pending: Vec<BatchJob> = ids
+        .into_iter()
+        .zip(jobs)
+        .map(|((node, attempt, limit), job)| BatchJob { node, attempt, limit, job })
+        .collect();
+    let mut poll_errors = 0;
+    while !pending.is_empty() {
+        tokio::time::sleep(poll_interval).await;
+        if tx.is_closed() {
+            return;
+        }
+        let handles: Vec<JobHandle> = pending.iter().map(|p| p.job.clone()).collect();
+        let states = match exec.poll(&handles).await {
+            Ok(s) if s.len() == handles.len() => {
+                poll_errors = 0;
+                s
+            }
+            other => {
+                poll_errors += 1;
+                tracing::warn!(attempt = poll_errors, error = ?other.err(), "polling a batch failed");
+                if poll_errors >= 5 {
+                    let e = TaskError::executor("polling the executor failed 5 times in a row");
+                    for p in pending.drain(..) {
+                        done(p.node, p.attempt, Err(e.clone()));
+                    }
+                }
+                continue;
+            }
+        };
+        let mut still = Vec::with_capacity(pending.len());
+        for (p, state) in pending.into_iter().zip(states) {
+            if state == JobState::Done {
+                let outcome = match exec.collect(&p.job).await {
+                    Ok(o) => o,
+                    Err(e) => TaskOutcome::new(Err(TaskError::executor(e.to_string())), started),
+                };
+                let _ = tx.send(Event::Done {
+                    node: p.node,
+                    attempt: p.attempt,
+                    outcome,
+                });
+            } else if let Some(limit) = p.limit.filter(|l| t0.elapsed() > *l) {
+                if let Err(e) = exec.cancel(&p.job).await {
+                    tracing::warn!(error = %e, "could not cancel a job over its time limit");
+                }
+                done(p.node, p.attempt, Err(timed_out(limit)));
+            } else {
+                still.push(p);
+            }
+        }
+        pending = still;
+    }
 }

@@ -104,7 +104,7 @@ pub enum Error {
         errors: Vec<String>,
     },
     /// The dispatch ended without its output.
-    #[error("dispatch {id} ended {status} without an output: {}", failures(.failed))]
+    #[error("dispatch {id} ended {status} without an output: {}", if .failed.is_empty() && *.status == DispatchStatus::Cancelled { "it was cancelled before its output was computed".to_owned() } else { failures(.failed) })]
     DispatchFailed {
         /// The dispatch.
         id: String,
@@ -176,7 +176,7 @@ mod tests {
         };
         assert_eq!(
             e.to_string(),
-            "dispatch d2 ended CANCELLED without an output: no node failed"
+            "dispatch d2 ended CANCELLED without an output: it was cancelled before its output was computed"
         );
     }
 
