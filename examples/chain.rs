@@ -25,7 +25,11 @@ fn chain(n: u64) -> u64 {
 
 #[orbital::main]
 async fn main() -> orbital::Result<()> {
-    let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1000).max(1);
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1000)
+        .max(1);
     let start = Instant::now();
     let result = chain::dispatch(n).await?.wait().await?;
     let wall = start.elapsed();

@@ -28,7 +28,10 @@ fn fanout(n: u64) -> u64 {
 
 #[orbital::main]
 async fn main() -> orbital::Result<()> {
-    let n: u64 = std::env::args().nth(1).and_then(|a| a.parse().ok()).unwrap_or(1000);
+    let n: u64 = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(1000);
     let start = Instant::now();
     let result = fanout::dispatch(n).await?.wait().await?;
     let wall = start.elapsed();

@@ -13,8 +13,8 @@ pub use orbital_core::registry::{
     Args, ElectronDef, ElectronEntry, Invoke, LatticeDef, LatticeEntry, ParamDef,
 };
 pub use orbital_core::{
-    Data, Dispatch, ExecutorChoice, ExecutorSel, IntoExecutor, IntoNode, Node, TaskError, TypeInfo,
-    Workflow,
+    Data, Dispatch, ExecutorChoice, ExecutorSel, IntoExecutor, IntoNode, Node, Result, TaskError,
+    TypeInfo, Workflow,
 };
 pub use smallvec::{smallvec, SmallVec};
 
@@ -22,8 +22,9 @@ pub use smallvec::{smallvec, SmallVec};
 ///
 /// Each type of a signature gets one `DataFns::<T>::new()`, spanned on the user's type: that is
 /// the single place where `T: Data` is checked, so a type that cannot cross a process boundary
-/// gives one error, on that type. Everything else goes through the built value, without a bound
-/// of its own that could repeat the error.
+/// is reported once, on that type (once per missing trait: rustc reports `Serialize` and
+/// `Deserialize` apart). Everything else goes through the built value, without a bound of its
+/// own that could repeat the error.
 pub struct DataFns<T> {
     /// What the runtime knows of `T`.
     pub info: TypeInfo,
@@ -45,9 +46,7 @@ impl<T> DataFns<T> {
             decode: orbital_core::codec::decode::<T>,
         }
     }
-}
 
-impl<T> DataFns<T> {
     /// Decodes argument `index` (parameter `param`) of electron or lattice `owner`.
     pub fn decode_arg(
         &self,
@@ -77,7 +76,7 @@ impl<T> DataFns<T> {
 pub struct LatticeFns<T> {
     /// What the runtime knows of `T`.
     pub info: TypeInfo,
-    dispatch: fn(Workflow<T>) -> BoxFuture<'static, orbital_core::Result<Dispatch<T>>>,
+    dispatch: fn(Workflow<T>) -> BoxFuture<'static, Result<Dispatch<T>>>,
 }
 
 impl<T> LatticeFns<T> {
@@ -93,21 +92,14 @@ impl<T> LatticeFns<T> {
             dispatch: dispatch_boxed::<T>,
         }
     }
-}
 
-impl<T> LatticeFns<T> {
     /// Dispatches a built workflow on the global runtime.
-    pub fn dispatch(
-        &self,
-        workflow: Workflow<T>,
-    ) -> BoxFuture<'static, orbital_core::Result<Dispatch<T>>> {
+    pub fn dispatch(&self, workflow: Workflow<T>) -> BoxFuture<'static, Result<Dispatch<T>>> {
         (self.dispatch)(workflow)
     }
 }
 
-fn dispatch_boxed<T: Data>(
-    workflow: Workflow<T>,
-) -> BoxFuture<'static, orbital_core::Result<Dispatch<T>>> {
+fn dispatch_boxed<T: Data>(workflow: Workflow<T>) -> BoxFuture<'static, Result<Dispatch<T>>> {
     Box::pin(async move {
         crate::init()?;
         orbital_core::Runtime::global()?.dispatch(workflow).await

@@ -20,7 +20,11 @@ static CANCELS: AtomicUsize = AtomicUsize::new(0);
 
 fn submissions(electron: &str) -> (usize, usize) {
     let s = SUBMITS.lock().unwrap();
-    let sizes: Vec<usize> = s.iter().filter(|(e, _)| *e == electron).map(|(_, n)| *n).collect();
+    let sizes: Vec<usize> = s
+        .iter()
+        .filter(|(e, _)| *e == electron)
+        .map(|(_, n)| *n)
+        .collect();
     (sizes.len(), sizes.into_iter().max().unwrap_or(0))
 }
 
@@ -231,7 +235,10 @@ async fn cancelling_a_dispatch_cancels_its_submitted_jobs() -> orbital::Result<(
     dispatch.cancel();
     let result = common::within(30, "the cancelled dispatch", dispatch.wait()).await?;
     assert_eq!(result.status(), DispatchStatus::Cancelled);
-    assert!(result.nodes().iter().all(|n| n.status() == NodeStatus::Cancelled));
+    assert!(result
+        .nodes()
+        .iter()
+        .all(|n| n.status() == NodeStatus::Cancelled));
     common::within(30, "the executor's cancel calls", async {
         while CANCELS.load(Ordering::SeqCst) < cancels_before + 2 {
             tokio::time::sleep(Duration::from_millis(5)).await;

@@ -75,6 +75,9 @@ fn tuple_fields_and_ordering_edges_are_drawn() {
     assert!(mermaid.contains("n2 -->|b| n4"), "{mermaid}");
     assert!(mermaid.contains("n3 -.->|wait_for| n4"), "{mermaid}");
     let dot = wf.to_dot();
-    assert!(dot.contains("n3 -> n4 [style=dashed, label=\"wait_for\"];"), "{dot}");
+    assert!(
+        dot.contains("n3 -> n4 [style=dashed, label=\"wait_for\"];"),
+        "{dot}"
+    );
     assert!(dot.contains("n5 -> output;"), "{dot}");
 }

@@ -1110,9 +1110,14 @@ async fn drive_batch(
             outcome: TaskOutcome::new(result, started),
         });
     };
-    let ids: Vec<(u32, u32, Option<Duration>)> =
-        tasks.iter().map(|(n, t)| (*n, t.spec.attempt, t.spec.time_limit)).collect();
-    let jobs = match exec.submit(tasks.into_iter().map(|(_, t)| t).collect()).await {
+    let ids: Vec<(u32, u32, Option<Duration>)> = tasks
+        .iter()
+        .map(|(n, t)| (*n, t.spec.attempt, t.spec.time_limit))
+        .collect();
+    let jobs = match exec
+        .submit(tasks.into_iter().map(|(_, t)| t).collect())
+        .await
+    {
         Ok(jobs) if jobs.len() == ids.len() => jobs,
         other => {
             let e = match other {
@@ -1137,7 +1142,12 @@ async fn drive_batch(
     let mut pending: Vec<BatchJob> = ids
         .into_iter()
         .zip(jobs)
-        .map(|((node, attempt, limit), job)| BatchJob { node, attempt, limit, job })
+        .map(|((node, attempt, limit), job)| BatchJob {
+            node,
+            attempt,
+            limit,
+            job,
+        })
         .collect();
     let mut poll_errors = 0;
     while !pending.is_empty() {

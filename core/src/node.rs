@@ -128,9 +128,15 @@ impl IntoNode<String> for &str {
 
 /// Splits a node whose output is a tuple into one typed node per field.
 ///
-/// ```ignore
-/// let (q, r) = divmod(7, 2).split();
+/// Inside a lattice body (with `use orbital::prelude::*`), for an electron
+/// `fn divmod(a: u64, b: u64) -> (u64, u64)`:
+///
+/// ```text
+/// let (q, r) = divmod(a, 7).split();   // q: Node<u64>, r: Node<u64>
 /// ```
+///
+/// Each field is a node of its own (`divmod.0`, `divmod.1`), computed in the dispatcher from
+/// the tuple's output without running anything on an executor.
 pub trait Split {
     /// The tuple of nodes.
     type Nodes;

@@ -29,12 +29,20 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                 .collect();
         }
     };
-    let sig = signature::check(&func, "electron", &mut errors);
+    // Signature errors leave nothing sensible to expand: re-emit the function as written. An
+    // option error does not: expand without that option, so callers still type-check and the
+    // option's error is the only one.
+    let mut fatal = Vec::new();
+    let sig = signature::check(&func, "electron", &mut fatal);
     let time_limit = options::time_limit(&opts.time_limit, &mut errors);
-    if !errors.is_empty() {
-        let errs = errors.into_iter().map(|e| e.to_compile_error());
+    if !fatal.is_empty() {
+        let errs = fatal
+            .into_iter()
+            .chain(errors)
+            .map(|e| e.to_compile_error());
         return quote!(#func #(#errs)*);
     }
+    let errors = errors.into_iter().map(|e| e.to_compile_error());
 
     let vis = &func.vis;
     let name = &func.sig.ident;
@@ -54,54 +62,71 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let n = sig.params.len();
     let is_async = func.sig.asyncness.is_some();
 
+    let (arg_trait_defs, arg_traits) =
+        signature::arg_traits("electron", name, vis, &cfgs, &sig.params);
     let idents: Vec<_> = sig.params.iter().map(|p| &p.ident).collect();
-    let node_params = sig.params.iter().map(|p| {
+    let node_params = sig.params.iter().zip(&arg_traits).map(|(p, tr)| {
         let (id, ty) = (&p.ident, &p.ty);
-        quote_spanned! {ty.span()=> #id: impl ::orbital::__private::IntoNode<#ty> }
+        quote_spanned! {ty.span()=> #id: impl #tr }
     });
     let node_args = sig.params.iter().map(|p| {
         let (id, ty) = (&p.ident, &p.ty);
         quote_spanned! {ty.span()=> <_ as ::orbital::__private::IntoNode<#ty>>::into_arg(#id) }
     });
-    let param_defs = sig.params.iter().map(|p| {
-        let (id, ty) = (p.ident.to_string(), &p.ty);
-        quote_spanned! {ty.span()=>
-            ::orbital::__private::ParamDef { name: #id, ty: ::orbital::__private::TypeInfo::of::<#ty>() }
-        }
+    // One `DataFns::<T>::new()` per type, spanned on it: the only `T: Data` check of each.
+    let arg_fns: Vec<_> = (0..n)
+        .map(|i| format_ident!("__ORBITAL_ARG_{}", i))
+        .collect();
+    let arg_fns_defs = sig.params.iter().zip(&arg_fns).map(|(p, c)| {
+        let ty = &p.ty;
+        let new = signature::data_fns("DataFns", &quote!(#ty), ty);
+        quote! { const #c: ::orbital::__private::DataFns<#ty> = #new; }
     });
-    let decodes = sig.params.iter().enumerate().map(|(i, p)| {
-        let (id, ty, id_str) = (&p.ident, &p.ty, p.ident.to_string());
-        quote_spanned! {ty.span()=>
-            let #id: #ty = ::orbital::__private::decode_arg::<#ty>(&__args, #i, #id_str, #name_str)?;
-        }
+    let param_defs = sig.params.iter().zip(&arg_fns).map(|(p, c)| {
+        let id = p.ident.to_string();
+        quote! { ::orbital::__private::ParamDef { name: #id, ty: #name::#c.info } }
     });
-    let checks = sig.params.iter().map(|p| &p.ty).chain(match &sig.output {
-        Output::Plain(t) => Some(t),
-        Output::Result { ok, .. } => ok.as_ref(),
-    });
-    let checks = checks.map(|ty| {
-        quote_spanned! {ty.span()=> const _: () = ::orbital::__private::assert_data::<#ty>(); }
-    });
-    let out_ty_span = match &sig.output {
-        Output::Plain(t) => t.span(),
-        Output::Result { ret, .. } => ret.span(),
+    let decodes = sig
+        .params
+        .iter()
+        .zip(&arg_fns)
+        .enumerate()
+        .map(|(i, (p, c))| {
+            let (id, ty, id_str) = (&p.ident, &p.ty, p.ident.to_string());
+            quote! {
+                let #id: #ty = #name::#c.decode_arg(&__args, #i, #id_str, #name_str)?;
+            }
+        });
+    let out_written = match &sig.output {
+        Output::Plain(t) | Output::Result { ok: Some(t), .. } => t,
+        Output::Result { ret, ok: None } => &**ret,
     };
-    let output_info =
-        quote_spanned! {out_ty_span=> ::orbital::__private::TypeInfo::of::<#node_ty>() };
+    let out_new = signature::data_fns("DataFns", &node_ty, out_written);
+    let out_fns_def = quote! {
+        const __ORBITAL_OUTPUT: ::orbital::__private::DataFns<#node_ty> = #out_new;
+    };
     let await_ = is_async.then(|| quote!(.await));
     let call = quote!(#name::call(#(#idents),*) #await_);
     let finish = match &sig.output {
-        Output::Plain(_) => quote_spanned! {out_ty_span=>
-            ::orbital::__private::encode_output(&__out, #name_str)
+        Output::Plain(_) => quote! {
+            #name::__ORBITAL_OUTPUT.encode_output(&__out, #name_str)
         },
-        Output::Result { .. } => quote_spanned! {out_ty_span=>
-            match __out {
-                ::core::result::Result::Ok(__v) => ::orbital::__private::encode_output(&__v, #name_str),
-                ::core::result::Result::Err(__e) => ::core::result::Result::Err(
-                    ::orbital::__private::TaskError::failed(::orbital::__private::error_message(&__e)),
-                ),
+        Output::Result { ret, .. } => {
+            let (first, last) = match signature::result_err(ret) {
+                Some(e) => signature::span_range(e),
+                None => signature::span_range(ret),
+            };
+            let head = quote_spanned! {first=> ::orbital::__private::error_message };
+            let message = quote_spanned! {last=> #head(&__e) };
+            quote! {
+                match __out {
+                    ::core::result::Result::Ok(__v) => #name::__ORBITAL_OUTPUT.encode_output(&__v, #name_str),
+                    ::core::result::Result::Err(__e) => ::core::result::Result::Err(
+                        ::orbital::__private::TaskError::failed(#message),
+                    ),
+                }
             }
-        },
+        }
     };
     let body = quote! {
         ::orbital::__private::check_arity(&__args, #n, #name_str)?;
@@ -173,7 +198,12 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             #vis fn definition() -> &'static ::orbital::__private::ElectronDef {
                 &#def
             }
+
+            #(#arg_fns_defs)*
+            #out_fns_def
         }
+
+        #arg_trait_defs
 
         #(#cfgs)*
         #[doc(hidden)]
@@ -185,7 +215,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             file: ::core::file!(),
             line: ::core::line!(),
             params: &[#(#param_defs),*],
-            output: #output_info,
+            output: #name::__ORBITAL_OUTPUT.info,
             executor: #executor,
             retries: #retries,
             time_limit: #time_limit,
@@ -197,7 +227,6 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             ::orbital::__private::ElectronEntry(&#def)
         }
 
-        #(#cfgs)*
-        const _: () = { #(#checks)* };
+        #(#errors)*
     }
 }

@@ -24,14 +24,18 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                 .collect();
         }
     };
+    // An `async` lattice, a `Result` output or a bad option still expand (as if written right),
+    // so that the rest of the crate type-checks and that error is the only one. Signature errors
+    // leave nothing sensible to expand.
     if let Some(a) = &func.sig.asyncness {
         errors.push(syn::Error::new_spanned(
             a,
-            "a lattice cannot be `async`: its body only builds the graph (electron calls record nodes \
-             and return at once); make the electrons `async fn` instead",
+            "a lattice cannot be `async`: its body only builds the graph (electron calls record \
+             nodes and return at once); make the electrons `async fn` instead",
         ));
     }
-    let sig = signature::check(&func, "lattice", &mut errors);
+    let mut fatal = Vec::new();
+    let sig = signature::check(&func, "lattice", &mut fatal);
     if let Output::Result { ret, .. } = &sig.output {
         errors.push(syn::Error::new_spanned(
             ret,
@@ -39,10 +43,15 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
              return the node of an electron that returns `Result<T, E>`, and declare `-> T`",
         ));
     }
-    if !errors.is_empty() {
-        let errs = errors.into_iter().map(|e| e.to_compile_error());
-        return quote!(#func #(#errs)*);
+    if !fatal.is_empty() {
+        let errs = fatal
+            .into_iter()
+            .chain(errors)
+            .map(|e| e.to_compile_error());
+        let fallback = fallback(&func);
+        return quote!(#fallback #(#errs)*);
     }
+    let errors = errors.into_iter().map(|e| e.to_compile_error());
 
     let vis = &func.vis;
     let name = &func.sig.ident;
@@ -84,40 +93,99 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             quote!(#id: #ty)
         })
         .collect();
-    let node_params = sig.params.iter().map(|p| {
+    let (arg_trait_defs, arg_traits) =
+        signature::arg_traits("lattice", name, vis, &cfgs, &sig.params);
+    let node_params = sig.params.iter().zip(&arg_traits).map(|(p, tr)| {
         let (id, ty) = (&p.ident, &p.ty);
-        quote_spanned! {ty.span()=> #id: impl ::orbital::__private::IntoNode<#ty> }
+        quote_spanned! {ty.span()=> #id: impl #tr }
     });
     let node_args = sig.params.iter().map(|p| {
         let (id, ty) = (&p.ident, &p.ty);
         quote_spanned! {ty.span()=> <_ as ::orbital::__private::IntoNode<#ty>>::into_arg(#id) }
     });
-    let param_defs = sig.params.iter().map(|p| {
-        let (id, ty) = (p.ident.to_string(), &p.ty);
-        quote_spanned! {ty.span()=>
-            ::orbital::__private::ParamDef { name: #id, ty: ::orbital::__private::TypeInfo::of::<#ty>() }
-        }
+    // One `DataFns::<T>::new()` per type, spanned on it: the only `T: Data` check of each.
+    let arg_fns: Vec<_> = (0..n)
+        .map(|i| format_ident!("__ORBITAL_ARG_{}", i))
+        .collect();
+    let arg_fns_defs = sig.params.iter().zip(&arg_fns).map(|(p, c)| {
+        let ty = &p.ty;
+        let new = signature::data_fns("DataFns", &quote!(#ty), ty);
+        quote! { const #c: ::orbital::__private::DataFns<#ty> = #new; }
     });
-    let encodes = sig.params.iter().map(|p| {
-        let (id, ty) = (&p.ident, &p.ty);
-        quote_spanned! {ty.span()=> ::orbital::__private::encode_input::<#ty>(&#id) }
+    let out_new = match &func.sig.output {
+        syn::ReturnType::Default => signature::data_fns("LatticeFns", &out_ty, name),
+        syn::ReturnType::Type(_, t) => match &sig.output {
+            Output::Result { ok: Some(ok), .. } => signature::data_fns("LatticeFns", &out_ty, ok),
+            _ => signature::data_fns("LatticeFns", &out_ty, t),
+        },
+    };
+    let out_fns_def = quote! {
+        const __ORBITAL_OUTPUT: ::orbital::__private::LatticeFns<#out_ty> = #out_new;
+    };
+    let param_defs = sig.params.iter().zip(&arg_fns).map(|(p, c)| {
+        let id = p.ident.to_string();
+        quote! { ::orbital::__private::ParamDef { name: #id, ty: #name::#c.info } }
     });
-    let decodes = sig.params.iter().enumerate().map(|(i, p)| {
-        let (id, ty, id_str) = (&p.ident, &p.ty, p.ident.to_string());
-        quote_spanned! {ty.span()=>
-            let #id: #ty = ::orbital::__private::decode_arg::<#ty>(&__args, #i, #id_str, #name_str)?;
-        }
-    });
-    let checks = sig
+    let encodes = sig
         .params
         .iter()
-        .map(|p| (&p.ty).into_token_stream_spanned())
-        .chain(std::iter::once((out_ty.clone(), out_span)))
-        .map(|(ty, span)| quote_spanned! {span=> const _: () = ::orbital::__private::assert_data::<#ty>(); });
+        .zip(&arg_fns)
+        .map(|(p, c)| {
+            let id = &p.ident;
+            quote! { Self::#c.encode_input(&#id) }
+        })
+        .collect::<Vec<_>>();
+    let decodes = sig
+        .params
+        .iter()
+        .zip(&arg_fns)
+        .enumerate()
+        .map(|(i, (p, c))| {
+            let (id, ty, id_str) = (&p.ident, &p.ty, p.ident.to_string());
+            quote! {
+                let #id: #ty = #name::#c.decode_arg(&__args, #i, #id_str, #name_str)?;
+            }
+        });
+
+    // The body's value must be `IntoNode<Out>`: checked through a marker trait whose message
+    // names the lattice and both types.
+    let out_trait = format_ident!("__orbital_{}__return", name, span = out_span);
+    let out_text = match &func.sig.output {
+        syn::ReturnType::Default => "()".to_owned(),
+        syn::ReturnType::Type(_, t) => match &sig.output {
+            Output::Result { ok: Some(ok), .. } => signature::type_text(ok),
+            _ => signature::type_text(t),
+        },
+    };
+    let out_text = out_text.replace('{', "{{").replace('}', "}}");
+    let out_message = format!(
+        "lattice `{name}` returns `{out_text}`, but its body's value is of type `{{Self}}`"
+    );
+    let out_label = format!("expected `{out_text}` or `Node<{out_text}>`, found `{{Self}}`");
+    let out_note = format!(
+        "a lattice's output is the value of its body: a `Node<{out_text}>` (the output of an \
+         electron or sub-lattice) or a `{out_text}` (a constant)"
+    );
+    let out_trait_def = quote_spanned! {out_span=>
+        #(#cfgs)*
+        #[doc(hidden)]
+        #[allow(non_camel_case_types)]
+        #[diagnostic::on_unimplemented(message = #out_message, label = #out_label, note = #out_note)]
+        #vis trait #out_trait: ::orbital::__private::IntoNode<#out_ty> {}
+        #(#cfgs)*
+        impl<__T: ::orbital::__private::IntoNode<#out_ty>> #out_trait for __T {}
+    };
+    // Spanned on the declared output type: as for rustc's own `-> impl Trait`, the error lands
+    // there, and labels the body's value with the type it has.
+    let (first, last) = match &func.sig.output {
+        syn::ReturnType::Default => (name.span(), name.span()),
+        syn::ReturnType::Type(_, t) => signature::span_range(t),
+    };
+    let impl_token = quote_spanned! {first=> impl };
+    let out_trait_last = format_ident!("{}", out_trait, span = last);
+    let body_ret = quote! { #impl_token #out_trait_last };
     let body = &func.block;
-    let into_output =
-        quote_spanned! {out_span=> <_ as ::orbital::__private::IntoNode<#out_ty>>::into_arg };
-    let output_info = quote_spanned! {out_span=> ::orbital::__private::TypeInfo::of::<#out_ty>() };
+    let into_output = quote! { <_ as ::orbital::__private::IntoNode<#out_ty>>::into_arg };
     let struct_doc = format!(
         "The lattice `{name_str}`: `{name_str}::build(..)` builds its graph, `{name_str}::dispatch(..)` runs it."
     );
@@ -156,8 +224,8 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             /// When an executor is unknown, the configuration or store cannot be opened, or the
             /// graph could not be built; nothing has run then.
             #[allow(clippy::too_many_arguments, dead_code)]
-            #vis async fn dispatch(#(#typed_params),*) -> ::orbital::Result<::orbital::Dispatch<#out_ty>> {
-                ::orbital::__private::dispatch(Self::build(#(#idents),*)).await
+            #vis async fn dispatch(#(#typed_params),*) -> ::orbital::__private::Result<::orbital::__private::Dispatch<#out_ty>> {
+                Self::__ORBITAL_OUTPUT.dispatch(Self::build(#(#idents),*)).await
             }
 
             /// This lattice's registered definition.
@@ -169,8 +237,14 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             #[doc(hidden)]
             #(#other_attrs)*
             #[allow(clippy::too_many_arguments, unused_mut)]
-            #vis fn __body(#(#typed_params),*) -> impl ::orbital::__private::IntoNode<#out_ty> #body
+            #vis fn __body(#(#typed_params),*) -> #body_ret #body
+
+            #(#arg_fns_defs)*
+            #out_fns_def
         }
+
+        #arg_trait_defs
+        #out_trait_def
 
         #(#cfgs)*
         #[doc(hidden)]
@@ -182,7 +256,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             file: ::core::file!(),
             line: ::core::line!(),
             params: &[#(#param_defs),*],
-            output: #output_info,
+            output: #name::__ORBITAL_OUTPUT.info,
             executor: #executor,
             build: {
                 fn __orbital_build(
@@ -201,17 +275,18 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             ::orbital::__private::LatticeEntry(&#def)
         }
 
-        #(#cfgs)*
-        const _: () = { #(#checks)* };
+        #(#errors)*
     }
 }
 
-trait SpannedTokens {
-    fn into_token_stream_spanned(self) -> (TokenStream, proc_macro2::Span);
-}
-
-impl SpannedTokens for &syn::Type {
-    fn into_token_stream_spanned(self) -> (TokenStream, proc_macro2::Span) {
-        (quote!(#self), self.span())
-    }
+/// What a lattice with a signature error expands to: the function, so that its name still
+/// resolves, without its body: in a lattice body electron calls give nodes, not the declared
+/// type, so type-checking it as a plain function would only add errors.
+fn fallback(func: &ItemFn) -> TokenStream {
+    let mut func = func.clone();
+    func.sig.asyncness = None;
+    *func.block = syn::parse_quote!({ ::core::unreachable!() });
+    func.attrs
+        .push(syn::parse_quote!(#[allow(unused_variables)]));
+    quote!(#func)
 }

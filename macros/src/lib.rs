@@ -3,8 +3,11 @@
 //! `::orbital::__private` items.
 //!
 //! The crate is thin: each macro parses its input, validates it (collecting every error with
-//! the span of the offending token), and expands. On an error the original item is emitted
-//! too, so that IDEs and the rest of the crate keep working.
+//! the span of the offending token), and expands. An error that leaves the item expandable (a
+//! bad option, an `async` lattice) is reported next to the full expansion; one that does not (a
+//! signature orbital cannot run) is reported next to the item as written, so that IDEs and the
+//! rest of the crate keep working. Trait-bound errors are made to land on the user's tokens
+//! and to name the electron, parameter and types involved; `ui-tests/` holds every message.
 
 mod electron;
 mod lattice;

@@ -125,11 +125,25 @@ pub fn time_limit(time_limit: &Option<Expr>, errors: &mut Vec<syn::Error>) -> To
                 quote!(::core::option::Option::None)
             }
             Err(e) => {
+                let why = match e {
+                    humantime::DurationError::UnknownUnit { unit, .. } => {
+                        format!("unknown time unit `{unit}`")
+                    }
+                    humantime::DurationError::InvalidCharacter(at) => {
+                        format!("unexpected character at byte {at}")
+                    }
+                    humantime::DurationError::NumberExpected(at) => {
+                        format!("expected a number at byte {at}")
+                    }
+                    humantime::DurationError::NumberOverflow => {
+                        "the duration is too long".to_owned()
+                    }
+                    humantime::DurationError::Empty => "the duration is empty".to_owned(),
+                };
                 errors.push(syn::Error::new_spanned(
                     s,
                     format!(
-                        "invalid `time_limit` {:?}: {e}; write a duration such as \"30s\", \"5m\", \"1h 30m\" or \"250ms\"",
-                        s.value()
+                        "invalid `time_limit`: {why}; write a duration such as \"30s\", \"5m\", \"1h 30m\" or \"250ms\", or a `Duration` expression"
                     ),
                 ));
                 quote!(::core::option::Option::None)

@@ -14,7 +14,7 @@ pub struct Param {
 /// The output of an electron: `T`, or `Result<T, E>` (the node is then a `T`).
 pub enum Output {
     Plain(Type),
-    Result { ret: Type, ok: Option<Type> },
+    Result { ret: Box<Type>, ok: Option<Type> },
 }
 
 impl Output {
@@ -48,52 +48,53 @@ pub struct Signature {
 /// error per offending token.
 pub fn check(item: &ItemFn, what: &str, errors: &mut Vec<syn::Error>) -> Signature {
     let sig = &item.sig;
+    let a_what = article(what);
     if !sig.generics.params.is_empty() || sig.generics.where_clause.is_some() {
-        let span = if sig.generics.params.is_empty() {
-            sig.generics.where_clause.span()
+        let generics: &dyn ToTokens = if sig.generics.params.is_empty() {
+            &sig.generics.where_clause
         } else {
-            sig.generics.params.span()
+            &sig.generics
         };
-        errors.push(syn::Error::new(
-            span,
+        errors.push(syn::Error::new_spanned(
+            generics,
             format!(
-                "generic {what}s are not supported: a {what} is registered once, under one name, and its \
-                 values are decoded with concrete types; write one {what} per type, or take an enum"
+                "generic {what}s are not supported: {a_what} is registered once, under one name, and \
+                 its values are decoded with concrete types; write one {what} per type, or take an enum"
             ),
         ));
     }
     if let Some(c) = &sig.constness {
         errors.push(syn::Error::new_spanned(
             c,
-            format!("a {what} cannot be a `const fn`"),
+            format!("{a_what} cannot be a `const fn`"),
         ));
     }
     if let Some(u) = &sig.unsafety {
         errors.push(syn::Error::new_spanned(
             u,
-            format!("a {what} cannot be an `unsafe fn`"),
+            format!("{a_what} cannot be an `unsafe fn`"),
         ));
     }
     if let Some(abi) = &sig.abi {
         errors.push(syn::Error::new_spanned(
             abi,
-            format!("a {what} cannot have an `extern` ABI"),
+            format!("{a_what} cannot have an `extern` ABI"),
         ));
     }
     if let Some(v) = &sig.variadic {
         errors.push(syn::Error::new_spanned(
             v,
-            format!("a {what} cannot be variadic"),
+            format!("{a_what} cannot be variadic"),
         ));
     }
     let mut params = Vec::new();
     for input in &sig.inputs {
         match input {
-            FnArg::Receiver(r) => errors.push(syn::Error::new(
-                r.self_token.span,
+            FnArg::Receiver(r) => errors.push(syn::Error::new_spanned(
+                r,
                 format!(
-                    "a {what} cannot take `self`: {what}s are free functions that run wherever their \
-                     executor is; move this into a free function and pass what it needs as parameters"
+                    "{a_what} cannot take `self`: {what}s are free functions that run wherever their \
+                     executor is; make it a free function and pass what it needs as parameters"
                 ),
             )),
             FnArg::Typed(pt) => {
@@ -102,7 +103,10 @@ pub fn check(item: &ItemFn, what: &str, errors: &mut Vec<syn::Error>) -> Signatu
                     other => {
                         errors.push(syn::Error::new_spanned(
                             other,
-                            format!("{what} parameters must be plain names (`x: T`): destructure inside the body"),
+                            format!(
+                                "{what} parameters must be plain names (`x: T`), not patterns: \
+                                 a parameter's name labels its input; destructure inside the body"
+                            ),
                         ));
                         continue;
                     }
@@ -121,7 +125,10 @@ pub fn check(item: &ItemFn, what: &str, errors: &mut Vec<syn::Error>) -> Signatu
             if let Type::ImplTrait(it) = &**ty {
                 errors.push(syn::Error::new_spanned(
                     it,
-                    format!("a {what} cannot return `impl Trait`: its output crosses a process boundary, so name its concrete type"),
+                    format!(
+                        "{a_what} cannot return `impl Trait`: its output crosses a process \
+                         boundary, so name its concrete type"
+                    ),
                 ));
             } else {
                 check_type(ty, what, errors);
@@ -144,7 +151,7 @@ fn classify(ty: &Type) -> Output {
                     _ => None,
                 };
                 return Output::Result {
-                    ret: ty.clone(),
+                    ret: Box::new(ty.clone()),
                     ok,
                 };
             }
@@ -153,13 +160,30 @@ fn classify(ty: &Type) -> Output {
     Output::Plain(ty.clone())
 }
 
+/// The `E` of a written `Result<T, E>`.
+pub fn result_err(ret: &Type) -> Option<&Type> {
+    let Type::Path(tp) = ret else { return None };
+    match &tp.path.segments.last()?.arguments {
+        PathArguments::AngleBracketed(a) => a
+            .args
+            .iter()
+            .filter_map(|g| match g {
+                GenericArgument::Type(t) => Some(t),
+                _ => None,
+            })
+            .nth(1),
+        _ => None,
+    }
+}
+
 fn check_type(ty: &Type, what: &str, errors: &mut Vec<syn::Error>) {
+    let a_what = article(what);
     match ty {
         Type::ImplTrait(it) => errors.push(syn::Error::new_spanned(
             it,
             format!(
-                "`impl Trait` parameters are not supported in a {what}: its arguments are decoded in the \
-                 process that runs it, which needs their concrete type; name the type"
+                "`impl Trait` is not supported in {a_what}'s signature: its values are decoded in \
+                 the process that runs it, which needs their concrete type; name the type"
             ),
         )),
         Type::Reference(r) => {
@@ -170,12 +194,18 @@ fn check_type(ty: &Type, what: &str, errors: &mut Vec<syn::Error>) {
             };
             errors.push(syn::Error::new_spanned(
                 r,
-                format!("a {what}'s parameters and output cross process boundaries, so they cannot be references: {hint}"),
+                format!(
+                    "{a_what}'s parameters and output cannot be references: they cross process \
+                     boundaries; {hint}"
+                ),
             ));
         }
         Type::TraitObject(t) => errors.push(syn::Error::new_spanned(
             t,
-            format!("trait objects cannot cross a process boundary; a {what} needs a concrete type"),
+            format!(
+                "{a_what}'s parameters and output cannot be trait objects: they cross process \
+                 boundaries, so name a concrete type"
+            ),
         )),
         Type::Paren(p) => check_type(&p.elem, what, errors),
         Type::Group(g) => check_type(&g.elem, what, errors),
@@ -208,4 +238,155 @@ fn tidy(s: &str) -> String {
         .replace("& ", "&")
         .replace("( ", "(")
         .replace(" )", ")")
+}
+
+/// The spans of the first and last tokens of `t`. On stable a span covers one token; generated
+/// code whose first token has the first span and whose last token has the last one covers all
+/// of `t` when an error points at it.
+pub fn span_range(t: &impl ToTokens) -> (proc_macro2::Span, proc_macro2::Span) {
+    let mut tokens = t.to_token_stream().into_iter();
+    let first = tokens
+        .next()
+        .map_or_else(proc_macro2::Span::call_site, |t| t.span());
+    let last = tokens.last().map_or(first, |t| t.span());
+    (first, last)
+}
+
+/// `DataFns::<ty>::new()`, spanned so that a `ty: Data` error covers `span_of` (the user's type).
+pub fn data_fns(kind: &str, ty: &TokenStream, span_of: &impl ToTokens) -> TokenStream {
+    let (first, last) = span_range(span_of);
+    let kind = quote::format_ident!("{}", kind, span = first);
+    let head = quote::quote_spanned! {first=> ::orbital::__private::#kind::<#ty> };
+    let tail = quote::quote_spanned! {last=> ::new() };
+    quote! { #head #tail }
+}
+
+/// "an electron", "a lattice".
+pub fn article(what: &str) -> String {
+    if what.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        format!("an {what}")
+    } else {
+        format!("a {what}")
+    }
+}
+
+/// A type as the user wrote it, tidied for a message.
+pub fn type_text(ty: &Type) -> String {
+    tidy(&ty.to_token_stream().to_string())
+}
+
+/// Escapes `{` and `}` for a `#[diagnostic::on_unimplemented]` format string.
+fn escape(s: &str) -> String {
+    s.replace('{', "{{").replace('}', "}}")
+}
+
+/// `Vec<T>`'s `T`, when the written type is a `Vec`.
+fn vec_elem(ty: &Type) -> Option<&Type> {
+    let Type::Path(tp) = ty else { return None };
+    let last = tp.path.segments.last()?;
+    if last.ident != "Vec" || tp.qself.is_some() {
+        return None;
+    }
+    match &last.arguments {
+        PathArguments::AngleBracketed(a) if a.args.len() == 1 => match a.args.first()? {
+            GenericArgument::Type(t) => Some(t),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// One marker trait per parameter, implemented by everything that is `IntoNode<P>`: bounding
+/// the node function's parameter by it makes a wrong argument's error name the electron (or
+/// lattice), the parameter and both types, through its `#[diagnostic::on_unimplemented]`.
+///
+/// Returns the definitions and the trait of each parameter.
+pub fn arg_traits(
+    what: &str,
+    name: &Ident,
+    vis: &syn::Visibility,
+    cfgs: &[&syn::Attribute],
+    params: &[Param],
+) -> (TokenStream, Vec<Ident>) {
+    let mut defs = TokenStream::new();
+    let mut traits = Vec::new();
+    for p in params {
+        let (id, ty) = (&p.ident, &p.ty);
+        let trait_name = quote::format_ident!("__orbital_{}__{}", name, id, span = ty.span());
+        let t = escape(&type_text(ty));
+        let message =
+            format!("{what} `{name}` takes `{id}: {t}`, but this argument is of type `{{Self}}`");
+        let label = format!("expected `{t}` or `Node<{t}>`, found `{{Self}}`");
+        let note = match vec_elem(ty) {
+            Some(e) => {
+                let e = escape(&type_text(e));
+                format!(
+                    "an argument of type `{t}` may be a `{t}` (a constant), a `Node<{t}>` (the \
+                     output of an electron or sub-lattice), or a `Vec<Node<{e}>>` (a fan-in)"
+                )
+            }
+            None => format!(
+                "an argument of type `{t}` may be a `{t}` (a constant) or a `Node<{t}>` (the \
+                 output of an electron or sub-lattice)"
+            ),
+        };
+        defs.extend(quote::quote_spanned! {ty.span()=>
+            #(#cfgs)*
+            #[doc(hidden)]
+            #[allow(non_camel_case_types)]
+            #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
+            #vis trait #trait_name: ::orbital::__private::IntoNode<#ty> {}
+            #(#cfgs)*
+            impl<__T: ::orbital::__private::IntoNode<#ty>> #trait_name for __T {}
+        });
+        traits.push(trait_name);
+    }
+    (defs, traits)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn check_str(src: &str) -> (Signature, Vec<String>) {
+        let item: ItemFn = syn::parse_str(src).unwrap();
+        let mut errors = Vec::new();
+        let sig = check(&item, "electron", &mut errors);
+        (sig, errors.iter().map(ToString::to_string).collect())
+    }
+
+    #[test]
+    fn result_outputs_name_their_ok_and_err() {
+        let (sig, errors) = check_str("fn f(a: u32) -> Result<Vec<u8>, MyError> { todo!() }");
+        assert!(errors.is_empty());
+        let Output::Result { ret, ok } = &sig.output else {
+            panic!("not a Result")
+        };
+        assert_eq!(type_text(ok.as_ref().unwrap()), "Vec<u8>");
+        assert_eq!(type_text(result_err(ret).unwrap()), "MyError");
+    }
+
+    #[test]
+    fn each_unsupported_part_is_one_error() {
+        let (_, errors) = check_str("fn f<T>(&self, (a, b): (u8, u8), s: &str, x: impl Copy) {}");
+        assert_eq!(errors.len(), 5, "{errors:#?}");
+        assert!(errors[0].starts_with("generic electrons are not supported"));
+        assert!(errors[1].starts_with("an electron cannot take `self`"));
+        assert!(errors[3].ends_with("take a `String`"));
+    }
+
+    #[test]
+    fn vec_parameters_are_recognised_for_the_fan_in_note() {
+        let ty: Type = syn::parse_str("Vec<Node>").unwrap();
+        assert_eq!(type_text(vec_elem(&ty).unwrap()), "Node");
+        let ty: Type = syn::parse_str("HashMap<String, u8>").unwrap();
+        assert!(vec_elem(&ty).is_none());
+    }
+
+    #[test]
+    fn messages_use_the_right_article() {
+        assert_eq!(article("electron"), "an electron");
+        assert_eq!(article("lattice"), "a lattice");
+        assert_eq!(escape("[u8; {N}]"), "[u8; {{N}}]");
+    }
 }

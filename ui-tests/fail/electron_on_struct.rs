@@ -1,0 +1,8 @@
+use orbital::prelude::*;
+
+#[electron]
+struct Job {
+    id: u32,
+}
+
+fn main() {}

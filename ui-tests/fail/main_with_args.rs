@@ -1,0 +1,4 @@
+#[orbital::main]
+async fn main(args: Vec<String>) {
+    println!("{args:?}");
+}

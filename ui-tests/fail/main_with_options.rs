@@ -1,0 +1,2 @@
+#[orbital::main(flavor = "current_thread")]
+async fn main() {}

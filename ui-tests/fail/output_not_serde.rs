@@ -1,0 +1,12 @@
+use orbital::prelude::*;
+
+struct Report {
+    lines: Vec<String>,
+}
+
+#[electron]
+fn summarize(lines: Vec<String>) -> Report {
+    Report { lines }
+}
+
+fn main() {}
