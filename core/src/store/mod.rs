@@ -66,6 +66,8 @@ pub struct Store {
 struct Inner {
     path: PathBuf,
     tx: std::sync::mpsc::Sender<StoreOp>,
+    /// The writer thread, unparked by flushes while it gathers a batch.
+    writer: std::thread::Thread,
 }
 
 impl std::fmt::Debug for Store {
@@ -104,7 +106,7 @@ impl Store {
         schema::migrate(&conn).map_err(|e| unwritable(format!("cannot write to it: {e}")))?;
         let (tx, rx) = std::sync::mpsc::channel();
         let writer_path = path.to_owned();
-        std::thread::Builder::new()
+        let writer = std::thread::Builder::new()
             .name("orbital-store".into())
             .spawn(move || writer::run(conn, writer_path, rx))
             .map_err(|e| unwritable(format!("cannot start the writer thread: {e}")))?;
@@ -112,6 +114,7 @@ impl Store {
             inner: Arc::new(Inner {
                 path: path.to_owned(),
                 tx,
+                writer: writer.thread().clone(),
             }),
         })
     }
@@ -135,6 +138,7 @@ impl Store {
     pub async fn flush(&self) -> Result<(), StoreError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.send(StoreOp::Flush(tx));
+        self.inner.writer.unpark();
         rx.await.unwrap_or_else(|_| {
             Err(StoreError {
                 path: self.inner.path.clone(),
@@ -152,6 +156,7 @@ impl Store {
     pub async fn close(&self) -> Result<(), StoreError> {
         let (tx, rx) = tokio::sync::oneshot::channel();
         self.send(StoreOp::Close(tx));
+        self.inner.writer.unpark();
         rx.await.unwrap_or_else(|_| {
             Err(StoreError {
                 path: self.inner.path.clone(),

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, SystemTime};
 
 use bytes::Bytes;
 use rusqlite::{params, Connection};
@@ -141,24 +141,17 @@ pub(super) fn run(mut conn: Connection, path: PathBuf, rx: Receiver<StoreOp>) {
         };
         dirty = true;
         // Gather what arrives within a short window (longer batches coalesce more node
-        // updates and commit fewer pages), but never hold back a flush.
-        let mut flush_seen = matches!(first, StoreOp::Flush(_) | StoreOp::Close(_));
+        // updates and commit fewer pages). The writer parks meanwhile, so senders do not wake
+        // it op by op; a flush unparks it (see `Store::flush`), so it is never held back.
+        if !matches!(first, StoreOp::Flush(_) | StoreOp::Close(_)) {
+            std::thread::park_timeout(GATHER);
+        }
         let mut batch = vec![first];
-        let deadline = Instant::now() + GATHER;
         while batch.len() < MAX_BATCH {
-            let op = match rx.try_recv() {
-                Ok(op) => op,
-                Err(_) if flush_seen => break,
-                Err(_) => match deadline.checked_duration_since(Instant::now()) {
-                    Some(left) => match rx.recv_timeout(left) {
-                        Ok(op) => op,
-                        Err(_) => break,
-                    },
-                    None => break,
-                },
-            };
-            flush_seen |= matches!(op, StoreOp::Flush(_) | StoreOp::Close(_));
-            batch.push(op);
+            match rx.try_recv() {
+                Ok(op) => batch.push(op),
+                Err(_) => break,
+            }
         }
         let mut flushes = Vec::new();
         let mut close = false;
