@@ -39,6 +39,7 @@
 #![warn(missing_docs)]
 
 pub use orbital_core::{
+    resume, CancelOutcome,
     codec, config, draw, executor, get_result, graph, registry, store, Config, ConfigError, Data,
     Dispatch, DispatchResult, DispatchStatus, Error, Executor, ExecutorError, IntoExecutor,
     IntoNode, Node, NodeFailure, NodeId, NodeResult, NodeStatus, Progress, Registry, Result,
@@ -60,9 +61,10 @@ pub mod prelude {
 /// Prepares the program: selects its mode and checks its registry.
 ///
 /// `#[orbital::main]` calls it before any of `main`'s code; call it yourself as the first line
-/// of `main` if you cannot use the attribute. Today the program always runs as the driver
-/// (your `main`); this is where the task-runner and Lambda modes plug in, so that the same
-/// binary can run its own electrons elsewhere.
+/// of `main` if you cannot use the attribute. The program that dispatches a workflow is also
+/// the binary that runs its tasks elsewhere: started by an executor with a hidden argument
+/// (see [`orbital_core::runner`]), `init` runs that task and exits the process, so none of
+/// `main`'s own code runs. Otherwise it returns, and `main` goes on as the driver.
 ///
 /// ```
 /// orbital::init().expect("no two electrons share a name");
@@ -73,12 +75,67 @@ pub mod prelude {
 pub fn init() -> Result<()> {
     link_executors();
     Registry::get()?;
-    Ok(())
+    match orbital_core::runner::Mode::from_env() {
+        orbital_core::runner::Mode::Driver => Ok(()),
+        orbital_core::runner::Mode::Runner {
+            capture_dir,
+            capture_limit,
+        } => std::process::exit(orbital_core::runner::run_task(
+            capture_dir.as_deref(),
+            capture_limit,
+        )),
+        orbital_core::runner::Mode::Query => {
+            let q = orbital_core::runner::query()?;
+            println!("{}", serde_json::to_string_pretty(&q).unwrap_or_default());
+            std::process::exit(0)
+        }
+        orbital_core::runner::Mode::Resume(id) => std::process::exit(resume_mode(&id)),
+    }
+}
+
+/// `--orbital-resume ID`: resumes the dispatch, waits for it, reports, and gives the exit code.
+fn resume_mode(id: &str) -> i32 {
+    let id = id.to_owned();
+    let run = move || -> Result<DispatchStatus> {
+        let rt = tokio::runtime::Builder::new_multi_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| Error::Resume {
+                id: id.clone(),
+                message: format!("cannot start a tokio runtime: {e}"),
+            })?;
+        rt.block_on(async {
+            let runtime = Runtime::global()?;
+            let dispatch = runtime.resume(&id).await?;
+            eprintln!("resuming dispatch {id}");
+            let result = dispatch.wait().await;
+            let shutdown = runtime.shutdown().await;
+            let result = result?;
+            shutdown?;
+            match result.output_json() {
+                Some(out) => println!("{out}"),
+                None => eprintln!("{}", result.error().unwrap_or("no output")),
+            }
+            eprintln!("dispatch {id} {}", result.status());
+            Ok(result.status())
+        })
+    };
+    // A thread of its own, so that this works even if `init` was called inside a runtime.
+    match std::thread::spawn(run).join() {
+        Ok(Ok(DispatchStatus::Completed)) => 0,
+        Ok(Ok(_)) => 1,
+        Ok(Err(e)) => {
+            eprintln!("error: {e}");
+            2
+        }
+        Err(_) => 70,
+    }
 }
 
 /// Keeps the built-in executors linked in, so `type = "local"` always resolves.
 fn link_executors() {
     std::hint::black_box(orbital_executors::LocalExecutor::default);
+    std::hint::black_box(orbital_executors::ProcessExecutor::default);
 }
 
 #[doc(hidden)]

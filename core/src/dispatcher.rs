@@ -26,7 +26,7 @@ use crate::registry::LatticeDef;
 use crate::result::{DispatchResult, NodeResult, Untyped, Value};
 use crate::runtime::Runtime;
 use crate::status::{DispatchStatus, NodeStatus};
-use crate::store::{DispatchRow, NodeRow, NodeUpdate, StoreOp};
+use crate::store::{DispatchRow, NodeRow, NodeUpdate, StoreOp, StoredDispatch};
 use crate::task::{Task, TaskError, TaskErrorKind, TaskOutcome, TaskSpec};
 use crate::workflow::Workflow;
 
@@ -199,6 +199,8 @@ impl<T> Dispatch<T> {
     /// When the store could not record the end (the result is then lost to other processes,
     /// and the error says where the store is).
     pub async fn wait(self) -> Result<DispatchResult<T>, Error> {
+        // A progress line on stderr while we wait, in a terminal only (see `progress`).
+        let _progress = crate::progress::spawn_display(self.progress.clone(), &self.id);
         match self.done.await {
             Ok(r) => r.map(DispatchResult::typed),
             Err(_) => Err(Error::Lost {
@@ -209,7 +211,12 @@ impl<T> Dispatch<T> {
 }
 
 /// Starts a dispatch of `wf` on the current tokio runtime.
-pub(crate) fn start<T>(rt: Runtime, id: String, wf: Workflow<T>) -> Result<Dispatch<T>, Error> {
+pub(crate) fn start<T>(
+    rt: Runtime,
+    id: String,
+    wf: Workflow<T>,
+    resume: Option<StoredDispatch>,
+) -> Result<Dispatch<T>, Error> {
     let handle =
         tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime { what: "dispatch" })?;
     let id: Arc<str> = Arc::from(id);
@@ -255,7 +262,21 @@ pub(crate) fn start<T>(rt: Runtime, id: String, wf: Workflow<T>) -> Result<Dispa
     }
     let inputs_json = inputs_json(wf.lattice, &wf.inputs);
     run.inputs = serde_json::from_str(&inputs_json).unwrap_or_default();
-    rt.store().send(StoreOp::NewDispatch(DispatchRow {
+    let program = std::env::current_exe().ok().map(|p| p.display().to_string());
+    if let Some(stored) = resume {
+        if let Some(t) = stored.started {
+            run.started = t;
+        }
+        rt.store().send(StoreOp::Resumed {
+            id: id.clone(),
+            program,
+            driver_pid: std::process::id(),
+            driver_host: crate::identity::host(),
+        });
+        run.append(wf.graph, None, Some(lanes));
+        run.replay(&stored)?;
+    } else {
+        rt.store().send(StoreOp::NewDispatch(DispatchRow {
         id: id.clone(),
         lattice: wf.lattice.name.to_owned(),
         inputs: codec::encode(&wf.inputs)?,
@@ -263,10 +284,17 @@ pub(crate) fn start<T>(rt: Runtime, id: String, wf: Workflow<T>) -> Result<Dispa
         output_type: (wf.lattice.output.name)().to_owned(),
         node_count: wf.graph.len(),
         created: run.started,
-    }));
-    run.append(wf.graph, None, Some(lanes));
+            program,
+            build_id: crate::identity::known(),
+            driver_pid: std::process::id(),
+            driver_host: crate::identity::host(),
+        }));
+        run.append(wf.graph, None, Some(lanes));
+    }
+    let poller = handle.spawn(poll_cancel_requests(rt.clone(), id.clone(), control_tx.clone()));
     handle.spawn(async move {
         let result = run.drive(rx, control_rx, &progress_tx, retry).await;
+        poller.abort();
         let _ = done_tx.send(result);
     });
     Ok(Dispatch {
@@ -405,6 +433,59 @@ impl Run {
             self.ready.retain(|&r| r != id);
             self.fail(id, NodeStatus::Failed, e);
         }
+    }
+
+    /// Brings a rebuilt graph to the state a stored dispatch reached: sub-lattices that were
+    /// built are built again (in the same order, so node ids line up), and completed nodes take
+    /// their stored outputs instead of running again.
+    fn replay(&mut self, stored: &StoredDispatch) -> Result<(), Error> {
+        let id = self.id.to_string();
+        let mismatch = |what: String| Error::Resume {
+            id: id.clone(),
+            message: format!(
+                "{what}: the program builds this lattice differently from the one that dispatched it; \
+                 resume it with the program that dispatched it ({})",
+                stored.program.as_deref().unwrap_or("unknown")
+            ),
+        };
+        for sn in &stored.nodes {
+            while sn.id as usize >= self.graph.len() {
+                let Some(parent) = sn.parent.filter(|p| (*p as usize) < self.graph.len()) else {
+                    return Err(mismatch(format!("stored node {} `{}` has no parent to rebuild it", sn.id, sn.name)));
+                };
+                let Op::Lattice(def) = self.graph.nodes[parent as usize].op else {
+                    return Err(mismatch(format!("stored node {parent} is not a sub-lattice")));
+                };
+                let before = self.graph.len();
+                self.ready.retain(|&r| r != parent);
+                self.expand(parent, def);
+                if self.graph.len() == before {
+                    return Err(mismatch(format!("sub-lattice node {parent} `{}` built nothing", def.fn_name)));
+                }
+            }
+            let name = &self.graph.nodes[sn.id as usize].name;
+            if *name != sn.name {
+                return Err(mismatch(format!("node {} is `{name}` now but was `{}`", sn.id, sn.name)));
+            }
+            if sn.status == NodeStatus::Completed {
+                if let Some(out) = &sn.output {
+                    let st = &mut self.nodes[sn.id as usize];
+                    st.attempts = sn.attempts;
+                    st.started = sn.started;
+                    st.stdout = sn.stdout.clone();
+                    st.stderr = sn.stderr.clone();
+                    self.complete(sn.id, Bytes::from(out.clone()), sn.ended);
+                }
+            }
+        }
+        if self.graph.len() != stored.nodes.len() {
+            return Err(mismatch(format!(
+                "the graph has {} nodes now but had {}",
+                self.graph.len(),
+                stored.nodes.len()
+            )));
+        }
+        Ok(())
     }
 
     async fn drive(
@@ -1195,5 +1276,44 @@ async fn drive_batch(
             }
         }
         pending = still;
+    }
+}
+
+/// Forwards cancel requests made from other processes (`orbital cancel`) to the dispatcher.
+async fn poll_cancel_requests(rt: Runtime, id: Arc<str>, control: mpsc::UnboundedSender<Control>) {
+    const EVERY: Duration = Duration::from_millis(250);
+    let store = rt.store().clone();
+    let mut conn = match store.poll_connection() {
+        Ok(c) => c,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot watch for cancel requests");
+            return;
+        }
+    };
+    loop {
+        tokio::time::sleep(EVERY).await;
+        let (store2, id2) = (store.clone(), id.clone());
+        let polled = tokio::task::spawn_blocking(move || {
+            let r = store2.take_cancel_requests(&conn, &id2);
+            (conn, r)
+        })
+        .await;
+        let Ok((c, requests)) = polled else { return };
+        conn = c;
+        match requests {
+            Ok(reqs) => {
+                if reqs.iter().any(Option::is_none) {
+                    let _ = control.send(Control::Cancel);
+                }
+                let nodes: Vec<NodeId> = reqs.into_iter().flatten().map(NodeId).collect();
+                if !nodes.is_empty() {
+                    let _ = control.send(Control::CancelNodes(nodes));
+                }
+            }
+            Err(e) => tracing::debug!(error = %e, "reading cancel requests failed"),
+        }
+        if control.is_closed() {
+            return;
+        }
     }
 }

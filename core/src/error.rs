@@ -123,6 +123,14 @@ pub enum Error {
         /// The type asked for.
         asked: &'static str,
     },
+    /// A dispatch cannot be resumed.
+    #[error("cannot resume dispatch {id}: {message}")]
+    Resume {
+        /// The dispatch.
+        id: String,
+        /// Why, and what to do.
+        message: String,
+    },
     /// The call needs a tokio runtime and there is none.
     #[error("{what} needs a tokio runtime: use #[orbital::main] (or #[tokio::main]) on main")]
     NoRuntime {

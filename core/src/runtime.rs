@@ -97,6 +97,9 @@ impl RuntimeBuilder {
 
 static GLOBAL: Mutex<Option<Runtime>> = Mutex::new(None);
 
+/// Executors a node may name without an `[executors.NAME]` table: they need no settings.
+pub const BUILT_IN: [&str; 2] = ["local", "process"];
+
 impl Runtime {
     /// A builder for a runtime of your own.
     pub fn builder() -> RuntimeBuilder {
@@ -128,11 +131,14 @@ impl Runtime {
         &self.inner.store
     }
 
-    /// The names of the executors a node may name: `local` and every `[executors.NAME]`.
+    /// The names of the executors a node may name: the built-in `local` and `process`, and every
+    /// `[executors.NAME]`.
     pub fn executor_names(&self) -> Vec<String> {
         let mut names: Vec<String> = self.inner.config.executors.keys().cloned().collect();
-        if !names.iter().any(|n| n == "local") {
-            names.insert(0, "local".to_owned());
+        for (i, b) in BUILT_IN.iter().enumerate() {
+            if !names.iter().any(|n| n == b) {
+                names.insert(i, (*b).to_owned());
+            }
         }
         names
     }
@@ -154,7 +160,7 @@ impl Runtime {
         let config = &self.inner.config;
         let mut table = match config.executors.get(name) {
             Some(t) => t.clone(),
-            None if name == "local" => toml::Table::new(),
+            None if BUILT_IN.contains(&name) => toml::Table::new(),
             None => {
                 return Err(Error::UnknownExecutor {
                     name: name.to_owned(),
@@ -197,7 +203,77 @@ impl Runtime {
             });
         }
         let id = uuid::Uuid::now_v7().to_string();
-        dispatcher::start(self.clone(), id, workflow)
+        dispatcher::start(self.clone(), id, workflow, None)
+    }
+
+    /// Resumes a dispatch whose driver stopped (killed, crashed, or the machine restarted):
+    /// the lattice is built again from its stored inputs, completed nodes keep their stored
+    /// outputs and do not run again, and the rest runs.
+    ///
+    /// The program must hold the dispatch's lattice (the same build, or one that builds the same
+    /// graph); `orbital resume <id>` runs the program that dispatched it.
+    ///
+    /// # Errors
+    /// [`Error::UnknownDispatch`]; [`Error::Resume`] when the dispatch has ended, its driver is
+    /// still running, this program does not hold its lattice, or builds it differently.
+    pub async fn resume(&self, dispatch_id: &str) -> Result<Dispatch<Untyped>, Error> {
+        let registry = Registry::get()?;
+        let stored = self.inner.store.load(dispatch_id)?.ok_or_else(|| Error::UnknownDispatch {
+            id: dispatch_id.to_owned(),
+            store: self.inner.store.path().to_owned(),
+        })?;
+        let refuse = |message: String| Error::Resume {
+            id: dispatch_id.to_owned(),
+            message,
+        };
+        let status = stored.summary.status;
+        if status.is_final() {
+            return Err(refuse(format!("it has already ended ({status}); there is nothing left to run")));
+        }
+        if let Some(pid) = stored.driver_pid {
+            let same_host = stored.driver_host.as_deref() == Some(crate::identity::host().as_str());
+            if same_host && pid != std::process::id() && crate::identity::process_alive(pid) {
+                return Err(refuse(format!(
+                    "its driver (process {pid}) is still running; cancel it first with `orbital cancel {dispatch_id}`, or wait"
+                )));
+            }
+        }
+        let lattice = registry.lattice(&stored.summary.lattice).ok_or_else(|| {
+            refuse(format!(
+                "this program holds no lattice `{}`; run the program that dispatched it ({})",
+                stored.summary.lattice,
+                stored.program.as_deref().unwrap_or("unknown")
+            ))
+        })?;
+        let inputs: Vec<bytes::Bytes> = crate::codec::decode(&stored.inputs)?;
+        let workflow: Workflow<Untyped> = Workflow::rebuild(lattice, inputs).map_err(|e| refuse(e))?;
+        dispatcher::start(self.clone(), dispatch_id.to_owned(), workflow, Some(stored))
+    }
+
+    /// Cancels a dispatch (or only `nodes` of it) from any process: the driver running it is
+    /// asked to cancel (it notices within a fraction of a second); a dispatch whose driver has
+    /// stopped is marked cancelled in the store directly.
+    ///
+    /// # Errors
+    /// [`Error::UnknownDispatch`], or a store error.
+    pub fn cancel(&self, dispatch_id: &str, nodes: &[u32]) -> Result<CancelOutcome, Error> {
+        let stored = self.inner.store.load(dispatch_id)?.ok_or_else(|| Error::UnknownDispatch {
+            id: dispatch_id.to_owned(),
+            store: self.inner.store.path().to_owned(),
+        })?;
+        let status = stored.summary.status;
+        if status.is_final() {
+            return Ok(CancelOutcome::AlreadyEnded(status));
+        }
+        let alive = stored.driver_host.as_deref() == Some(crate::identity::host().as_str())
+            && stored.driver_pid.is_some_and(crate::identity::process_alive);
+        if alive {
+            self.inner.store.request_cancel(dispatch_id, nodes)?;
+            Ok(CancelOutcome::Requested)
+        } else {
+            self.inner.store.mark_cancelled(dispatch_id, nodes)?;
+            Ok(CancelOutcome::DriverGone)
+        }
     }
 
     /// The result of a dispatch, from the store (this process's or another's).
@@ -240,6 +316,25 @@ impl Runtime {
     pub fn store_path(&self) -> &Path {
         self.inner.store.path()
     }
+}
+
+/// What [`Runtime::cancel`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CancelOutcome {
+    /// The running driver was asked to cancel.
+    Requested,
+    /// The dispatch's driver had stopped: the store now says cancelled.
+    DriverGone,
+    /// The dispatch had already ended; nothing changed.
+    AlreadyEnded(crate::status::DispatchStatus),
+}
+
+/// Resumes a dispatch on the global runtime (see [`Runtime::resume`]).
+///
+/// # Errors
+/// See [`Runtime::resume`].
+pub async fn resume(dispatch_id: &str) -> Result<Dispatch<Untyped>, Error> {
+    Runtime::global()?.resume(dispatch_id).await
 }
 
 /// The result of a dispatch, read from the global runtime's store; works from any process.

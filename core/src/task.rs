@@ -125,6 +125,10 @@ pub struct TaskOutcome {
     pub started: SystemTime,
     /// When it ended.
     pub ended: SystemTime,
+    /// The exit code of the process that ran it, when it ran in one and exited.
+    pub exit_code: Option<i32>,
+    /// The signal that ended that process, when one did.
+    pub signal: Option<i32>,
 }
 
 impl TaskOutcome {
@@ -136,6 +140,8 @@ impl TaskOutcome {
             stderr: None,
             started,
             ended: SystemTime::now(),
+            exit_code: None,
+            signal: None,
         }
     }
 }

@@ -63,6 +63,28 @@ impl<T> Workflow<T> {
         }
     }
 
+    /// Builds a registered lattice again from its encoded inputs (resume).
+    pub(crate) fn rebuild(lattice: &'static LatticeDef, inputs: Vec<Bytes>) -> Result<Self, String> {
+        let default = ExecutorSel::resolve(lattice.executor, &ExecutorSel::local());
+        let args = inputs.clone();
+        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            builder::build(default, || (lattice.build)(args))
+        }))
+        .map_err(|p| format!("building lattice `{}` panicked: {}", lattice.name, crate::TaskError::from_panic(p)))?;
+        let output = built.value.map_err(|e| e.message)?;
+        if !built.errors.is_empty() {
+            return Err(built.errors.join("; "));
+        }
+        Ok(Workflow {
+            lattice,
+            inputs,
+            graph: built.graph,
+            output,
+            errors: Vec::new(),
+            _t: PhantomData,
+        })
+    }
+
     /// The lattice this workflow was built from.
     pub fn lattice(&self) -> &'static LatticeDef {
         self.lattice

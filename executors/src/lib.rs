@@ -1,6 +1,8 @@
 //! orbital-executors: where tasks run.
 //!
 //! - [`local`]: tokio tasks and a blocking pool in this process (the default; no setup).
+//! - `process` (feature `process`, on by default): each task in a child process of the same
+//!   binary, with its output captured and its process group killed on time limit or cancel.
 //!
 //! Later executors (process, ssh, slurm, awslambda) each live in one module behind a cargo
 //! feature of the same name, so that only those who use them compile their dependencies.
@@ -9,5 +11,9 @@
 
 pub mod blocking_pool;
 pub mod local;
+#[cfg(feature = "process")]
+pub mod process;
 
 pub use local::LocalExecutor;
+#[cfg(feature = "process")]
+pub use process::ProcessExecutor;

@@ -5,6 +5,7 @@
 //! of a node when several changes of it arrive together). Readers, in this process or another,
 //! open their own connection and see every committed state.
 
+mod admin;
 mod reader;
 mod schema;
 mod writer;
@@ -15,7 +16,8 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use bytes::Bytes;
 
-pub use reader::{DispatchSummary, StoredDispatch, StoredNode};
+pub use admin::Purge;
+pub use reader::{DispatchSummary, NodeCounts, StoredDispatch, StoredNode};
 pub use writer::{DispatchRow, NodeRow, NodeUpdate, StoreOp};
 
 use crate::config::{Config, DATA_DIR_ENV, DB_ENV};
@@ -176,6 +178,49 @@ impl Store {
     /// When the store cannot be read; `Ok(None)` when there is no such dispatch.
     pub fn load(&self, id: &str) -> Result<Option<StoredDispatch>, StoreError> {
         reader::load(&self.reader()?, &self.inner.path, id)
+    }
+
+    /// Asks the driver of a running dispatch (in any process) to cancel it, or only `nodes`;
+    /// the driver picks the request up within a fraction of a second. `Ok(false)`: no such
+    /// dispatch.
+    ///
+    /// # Errors
+    /// When the store cannot be written.
+    pub fn request_cancel(&self, id: &str, nodes: &[u32]) -> Result<bool, StoreError> {
+        admin::request_cancel(&self.inner.path, id, nodes)
+    }
+
+    /// Takes the pending cancel requests of a dispatch (`None`: the whole dispatch).
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub fn take_cancel_requests(&self, conn: &rusqlite::Connection, id: &str) -> Result<Vec<Option<u32>>, StoreError> {
+        admin::take_cancel_requests(conn, &self.inner.path, id)
+    }
+
+    /// A connection for a driver's own polling (cancel requests).
+    ///
+    /// # Errors
+    /// When the store cannot be opened.
+    pub fn poll_connection(&self) -> Result<rusqlite::Connection, StoreError> {
+        admin::write_conn(&self.inner.path)
+    }
+
+    /// Marks a dispatch whose driver has stopped as cancelled (or only `nodes` of it).
+    /// `Ok(false)`: no such dispatch.
+    ///
+    /// # Errors
+    /// When the store cannot be written.
+    pub fn mark_cancelled(&self, id: &str, nodes: &[u32]) -> Result<bool, StoreError> {
+        admin::mark_cancelled(&self.inner.path, id, nodes)
+    }
+
+    /// Deletes dispatches and their nodes; returns how many dispatches went.
+    ///
+    /// # Errors
+    /// When the store cannot be written.
+    pub fn purge(&self, which: Purge) -> Result<usize, StoreError> {
+        admin::purge(&self.inner.path, which)
     }
 
     /// The most recent dispatches, newest first.

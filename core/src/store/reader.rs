@@ -34,6 +34,46 @@ pub struct DispatchSummary {
     pub ended: Option<SystemTime>,
     /// How many nodes it has.
     pub node_count: usize,
+    /// When it started running.
+    pub started: Option<SystemTime>,
+    /// How many of its stored nodes are in each status.
+    pub counts: NodeCounts,
+}
+
+/// How many nodes of a dispatch are in each status.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct NodeCounts {
+    /// Waiting for their inputs (`NEW`).
+    pub new: usize,
+    /// Running or waiting to retry.
+    pub running: usize,
+    /// Completed.
+    pub completed: usize,
+    /// Failed after their last attempt.
+    pub failed: usize,
+    /// Not run because an input failed.
+    pub upstream_failed: usize,
+    /// Cancelled.
+    pub cancelled: usize,
+}
+
+impl NodeCounts {
+    /// Counts one more node in `status`.
+    pub fn add(&mut self, status: NodeStatus) {
+        match status {
+            NodeStatus::New => self.new += 1,
+            NodeStatus::Running => self.running += 1,
+            NodeStatus::Completed => self.completed += 1,
+            NodeStatus::Failed => self.failed += 1,
+            NodeStatus::UpstreamFailed => self.upstream_failed += 1,
+            NodeStatus::Cancelled => self.cancelled += 1,
+        }
+    }
+
+    /// All the nodes counted.
+    pub fn total(&self) -> usize {
+        self.new + self.running + self.completed + self.failed + self.upstream_failed + self.cancelled
+    }
 }
 
 /// A dispatch as stored.
@@ -55,6 +95,14 @@ pub struct StoredDispatch {
     pub output_type: String,
     /// Why it failed.
     pub error: Option<String>,
+    /// The program that dispatched it.
+    pub program: Option<String>,
+    /// That program's build identity, when it was known.
+    pub build_id: Option<String>,
+    /// The process id of its driver.
+    pub driver_pid: Option<u32>,
+    /// The host of its driver.
+    pub driver_host: Option<String>,
     /// Its nodes, by id.
     pub nodes: Vec<StoredNode>,
 }
@@ -94,6 +142,8 @@ pub struct StoredNode {
     pub stdout: Option<String>,
     /// Captured standard error.
     pub stderr: Option<String>,
+    /// The executor's job handle, while a batch job runs.
+    pub job: Option<String>,
 }
 
 fn status<T: std::str::FromStr<Err = String>>(s: String) -> rusqlite::Result<T> {
@@ -111,7 +161,7 @@ pub(super) fn load(
     let row = conn
         .query_row(
             "SELECT id, lattice, status, created_at, ended_at, node_count, started_at, inputs, inputs_json,
-                    output, output_json, output_type, error
+                    output, output_json, output_type, error, program, build_id, driver_pid, driver_host
              FROM dispatches WHERE id = ?1",
             params![id],
             |r| {
@@ -123,6 +173,8 @@ pub(super) fn load(
                         created: from_micros(r.get(3)?),
                         ended: r.get::<_, Option<i64>>(4)?.map(from_micros),
                         node_count: r.get::<_, i64>(5)? as usize,
+                        started: r.get::<_, Option<i64>>(6)?.map(from_micros),
+                        counts: NodeCounts::default(),
                     },
                     started: r.get::<_, Option<i64>>(6)?.map(from_micros),
                     inputs: r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default(),
@@ -131,6 +183,10 @@ pub(super) fn load(
                     output_json: r.get(10)?,
                     output_type: r.get::<_, Option<String>>(11)?.unwrap_or_default(),
                     error: r.get(12)?,
+                    program: r.get(13)?,
+                    build_id: r.get(14)?,
+                    driver_pid: r.get(15)?,
+                    driver_host: r.get(16)?,
                     nodes: Vec::new(),
                 })
             },
@@ -141,7 +197,7 @@ pub(super) fn load(
     let mut stmt = conn
         .prepare(
             "SELECT node_id, name, kind, electron, executor, deps, parent, status, output, output_json, error,
-                    started_at, ended_at, attempts, stdout, stderr
+                    started_at, ended_at, attempts, stdout, stderr, job
              FROM nodes WHERE dispatch = (SELECT key FROM dispatches WHERE id = ?1) ORDER BY node_id",
         )
         .map_err(err)?;
@@ -164,11 +220,15 @@ pub(super) fn load(
                 attempts: r.get(13)?,
                 stdout: r.get(14)?,
                 stderr: r.get(15)?,
+                job: r.get(16)?,
             })
         })
         .map_err(err)?
         .collect::<rusqlite::Result<Vec<_>>>()
         .map_err(err)?;
+    for n in &nodes {
+        d.summary.counts.add(n.status);
+    }
     d.nodes = nodes;
     Ok(Some(d))
 }
@@ -179,21 +239,44 @@ pub(super) fn list(
     limit: usize,
 ) -> Result<Vec<DispatchSummary>, StoreError> {
     let err = |e| StoreError::sqlite(path, "cannot read it", e);
+    // One query: the newest dispatches, each with its nodes counted by status (the nodes'
+    // primary key starts with the dispatch, so each count is a range scan).
     let mut stmt = conn
         .prepare(
-            "SELECT id, lattice, status, created_at, ended_at, node_count FROM dispatches
-             ORDER BY created_at DESC LIMIT ?1",
+            "SELECT d.id, d.lattice, d.status, d.created_at, d.ended_at, d.node_count, d.started_at,
+                    COUNT(n.status),
+                    COALESCE(SUM(n.status = 'NEW'), 0),
+                    COALESCE(SUM(n.status = 'RUNNING'), 0),
+                    COALESCE(SUM(n.status = 'COMPLETED'), 0),
+                    COALESCE(SUM(n.status = 'FAILED'), 0),
+                    COALESCE(SUM(n.status = 'UPSTREAM_FAILED'), 0),
+                    COALESCE(SUM(n.status = 'CANCELLED'), 0)
+             FROM (SELECT key, id, lattice, status, created_at, ended_at, node_count, started_at
+                   FROM dispatches ORDER BY created_at DESC, key DESC LIMIT ?1) AS d
+             LEFT JOIN nodes AS n ON n.dispatch = d.key
+             GROUP BY d.key
+             ORDER BY d.created_at DESC, d.key DESC",
         )
         .map_err(err)?;
+    let count = |r: &rusqlite::Row<'_>, i| r.get::<_, i64>(i).map(|n| n.max(0) as usize);
     let rows = stmt
-        .query_map(params![limit as i64], |r| {
+        .query_map(params![limit.min(i64::MAX as usize) as i64], |r| {
             Ok(DispatchSummary {
                 id: r.get(0)?,
                 lattice: r.get(1)?,
                 status: status(r.get(2)?)?,
                 created: from_micros(r.get(3)?),
                 ended: r.get::<_, Option<i64>>(4)?.map(from_micros),
-                node_count: r.get::<_, i64>(5)? as usize,
+                node_count: count(r, 5)?.max(count(r, 7)?),
+                started: r.get::<_, Option<i64>>(6)?.map(from_micros),
+                counts: NodeCounts {
+                    new: count(r, 8)?,
+                    running: count(r, 9)?,
+                    completed: count(r, 10)?,
+                    failed: count(r, 11)?,
+                    upstream_failed: count(r, 12)?,
+                    cancelled: count(r, 13)?,
+                },
             })
         })
         .map_err(err)?

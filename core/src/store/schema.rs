@@ -5,7 +5,7 @@ use std::path::Path;
 use rusqlite::Connection;
 
 /// The schema version, in `PRAGMA user_version`.
-const VERSION: i32 = 1;
+const VERSION: i32 = 2;
 
 pub(super) fn connect(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
@@ -24,6 +24,25 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     if version >= VERSION {
         return Ok(());
     }
+    if version == 1 {
+        // Version 1 lacked what resume and cross-process cancel need.
+        return conn.execute_batch(
+            "BEGIN IMMEDIATE;
+             ALTER TABLE dispatches ADD COLUMN program TEXT;
+             ALTER TABLE dispatches ADD COLUMN build_id TEXT;
+             ALTER TABLE dispatches ADD COLUMN driver_pid INTEGER;
+             ALTER TABLE dispatches ADD COLUMN driver_host TEXT;
+             ALTER TABLE nodes ADD COLUMN job TEXT;
+             CREATE TABLE IF NOT EXISTS cancel_requests (
+                 dispatch     INTEGER NOT NULL REFERENCES dispatches(key) ON DELETE CASCADE,
+                 node_id      INTEGER,
+                 requested_at INTEGER NOT NULL
+             );
+             CREATE INDEX IF NOT EXISTS cancel_requests_dispatch ON cancel_requests(dispatch);
+             PRAGMA user_version = 2;
+             COMMIT;",
+        );
+    }
     conn.execute_batch(
         "BEGIN IMMEDIATE;
          CREATE TABLE IF NOT EXISTS dispatches (
@@ -41,7 +60,11 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              created_at   INTEGER NOT NULL,
              started_at   INTEGER,
              ended_at     INTEGER,
-             codec        TEXT NOT NULL
+             codec        TEXT NOT NULL,
+             program      TEXT,
+             build_id     TEXT,
+             driver_pid   INTEGER,
+             driver_host  TEXT
          );
          CREATE INDEX IF NOT EXISTS dispatches_created ON dispatches(created_at);
          CREATE TABLE IF NOT EXISTS nodes (
@@ -62,9 +85,16 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              attempts     INTEGER NOT NULL DEFAULT 0,
              stdout       TEXT,
              stderr       TEXT,
+             job          TEXT,
              PRIMARY KEY (dispatch, node_id)
          ) WITHOUT ROWID;
-         PRAGMA user_version = 1;
+         CREATE TABLE IF NOT EXISTS cancel_requests (
+             dispatch     INTEGER NOT NULL REFERENCES dispatches(key) ON DELETE CASCADE,
+             node_id      INTEGER,
+             requested_at INTEGER NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS cancel_requests_dispatch ON cancel_requests(dispatch);
+         PRAGMA user_version = 2;
          COMMIT;",
     )
 }

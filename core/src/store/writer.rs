@@ -39,6 +39,14 @@ pub struct DispatchRow {
     pub node_count: usize,
     /// When it was created.
     pub created: SystemTime,
+    /// The program that dispatched it (what `resume` runs again).
+    pub program: Option<String>,
+    /// The build identity of that program, when known.
+    pub build_id: Option<String>,
+    /// The driver's process id (to tell a live dispatch from one whose driver died).
+    pub driver_pid: u32,
+    /// The driver's host name.
+    pub driver_host: String,
 }
 
 /// A node as first stored.
@@ -87,6 +95,17 @@ pub struct NodeUpdate {
 pub enum StoreOp {
     /// Records a new dispatch.
     NewDispatch(DispatchRow),
+    /// Records that a stored dispatch is driven again (resume): its driver and status.
+    Resumed {
+        /// The dispatch id.
+        id: Arc<str>,
+        /// The program driving it now.
+        program: Option<String>,
+        /// The driver's process id.
+        driver_pid: u32,
+        /// The driver's host name.
+        driver_host: String,
+    },
     /// Records nodes of a dispatch (status `NEW`).
     Nodes {
         /// The dispatch id.
@@ -215,7 +234,7 @@ fn write_batch(
     let tx = conn.transaction()?;
     {
         let mut insert_node = tx.prepare_cached(
-            "INSERT OR REPLACE INTO nodes (dispatch, node_id, name, kind, electron, executor, deps, parent, status)
+            "INSERT OR IGNORE INTO nodes (dispatch, node_id, name, kind, electron, executor, deps, parent, status)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'NEW')",
         )?;
         let mut update_node = tx.prepare_cached(
@@ -228,8 +247,8 @@ fn write_batch(
                 StoreOp::NewDispatch(d) => {
                     tx.execute(
                         "INSERT INTO dispatches (id, lattice, status, inputs, inputs_json, output_type,
-                             node_count, created_at, codec)
-                         VALUES (?1, ?2, 'NEW', ?3, ?4, ?5, ?6, ?7, ?8)",
+                             node_count, created_at, codec, program, build_id, driver_pid, driver_host)
+                         VALUES (?1, ?2, 'NEW', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
                         params![
                             &*d.id,
                             d.lattice,
@@ -238,10 +257,27 @@ fn write_batch(
                             d.output_type,
                             d.node_count as i64,
                             micros(d.created),
-                            crate::codec::FORMAT
+                            crate::codec::FORMAT,
+                            d.program,
+                            d.build_id,
+                            d.driver_pid,
+                            d.driver_host
                         ],
                     )?;
                     keys.insert(d.id.clone(), tx.last_insert_rowid());
+                }
+                StoreOp::Resumed {
+                    id,
+                    program,
+                    driver_pid,
+                    driver_host,
+                } => {
+                    tx.execute(
+                        "UPDATE dispatches SET status = 'RUNNING', ended_at = NULL, error = NULL, program = ?2,
+                                driver_pid = ?3, driver_host = ?4
+                         WHERE id = ?1",
+                        params![&*id, program, driver_pid, driver_host],
+                    )?;
                 }
                 StoreOp::Nodes { dispatch, rows } => {
                     let key = key_of(&tx, keys, &dispatch)?;

@@ -1,0 +1,262 @@
+//! The modes of the one binary, and the task runner.
+//!
+//! The program a user builds is also the task binary. Before any user code runs,
+//! `#[orbital::main]` (or `orbital::init()`) looks at the command line:
+//!
+//! - `--orbital-runner [--capture-dir DIR] [--capture-limit BYTES]`: **runner**. Reads one
+//!   [`TaskSpec`] frame from stdin, runs the electron it names, writes one [`TaskOutcome`]
+//!   frame to stdout and exits. While the electron runs, file descriptors 1 and 2 point at
+//!   capture files, so whatever it prints (`println!` included) ends up in the outcome and can
+//!   never corrupt the frame, which goes to a duplicate of the original stdout.
+//! - `--orbital-query`: prints the build identity and the registered electrons (JSON).
+//! - `--orbital-resume ID`: resumes dispatch `ID` in this program (what `orbital resume` runs).
+//! - anything else: **driver**, the user's own `main`.
+//!
+//! Exit codes of the runner: 0 when an outcome was written (whatever the electron did),
+//! [`EXIT_BAD_SPEC`] for an unreadable spec, [`EXIT_UNKNOWN_ELECTRON`],
+//! [`EXIT_STALE_BUILD`] for a build-identity mismatch, [`EXIT_INTERNAL`] otherwise. The message
+//! is on stderr.
+
+use std::fs::File;
+use std::io::{Read, Seek, SeekFrom, Write};
+use std::os::fd::{AsRawFd, FromRawFd};
+use std::panic::AssertUnwindSafe;
+use std::path::{Path, PathBuf};
+use std::time::SystemTime;
+
+use crate::protocol;
+use crate::registry::{Invoke, Registry};
+use crate::task::{TaskError, TaskOutcome, TaskSpec};
+
+/// The hidden argument that makes the program a task runner.
+pub const RUNNER_ARG: &str = "--orbital-runner";
+/// The hidden argument that makes the program print its identity and electrons.
+pub const QUERY_ARG: &str = "--orbital-query";
+/// The hidden argument that makes the program resume a dispatch.
+pub const RESUME_ARG: &str = "--orbital-resume";
+
+/// The spec could not be read (truncated, corrupted, another protocol version).
+pub const EXIT_BAD_SPEC: i32 = 65;
+/// The spec names an electron this binary does not hold.
+pub const EXIT_UNKNOWN_ELECTRON: i32 = 66;
+/// The spec was made for another build of the program.
+pub const EXIT_STALE_BUILD: i32 = 67;
+/// The runner itself failed (could not capture output or write the outcome).
+pub const EXIT_INTERNAL: i32 = 70;
+
+/// The default most bytes of stdout (and of stderr) kept per task.
+pub const DEFAULT_CAPTURE_LIMIT: u64 = 1 << 20;
+
+/// What the command line asks the binary to be.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Mode {
+    /// The user's own `main`.
+    Driver,
+    /// A task runner.
+    Runner {
+        /// Where to put the capture files (a temporary directory when `None`).
+        capture_dir: Option<PathBuf>,
+        /// The most bytes kept of each stream.
+        capture_limit: u64,
+    },
+    /// Print the build identity and the registered electrons.
+    Query,
+    /// Resume a dispatch.
+    Resume(String),
+}
+
+impl Mode {
+    /// The mode the process's command line selects.
+    pub fn from_env() -> Mode {
+        Mode::from_args(std::env::args().skip(1))
+    }
+
+    /// The mode these arguments (without the program name) select.
+    ///
+    /// ```
+    /// use orbital_core::runner::Mode;
+    /// assert_eq!(Mode::from_args(["--orbital-query".to_string()]), Mode::Query);
+    /// assert_eq!(Mode::from_args(["run".to_string()]), Mode::Driver);
+    /// ```
+    pub fn from_args(args: impl IntoIterator<Item = String>) -> Mode {
+        let mut args = args.into_iter();
+        match args.next().as_deref() {
+            Some(RUNNER_ARG) => {
+                let mut capture_dir = None;
+                let mut capture_limit = DEFAULT_CAPTURE_LIMIT;
+                while let Some(a) = args.next() {
+                    match a.as_str() {
+                        "--capture-dir" => capture_dir = args.next().map(PathBuf::from),
+                        "--capture-limit" => {
+                            capture_limit = args.next().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_CAPTURE_LIMIT)
+                        }
+                        _ => {}
+                    }
+                }
+                Mode::Runner {
+                    capture_dir,
+                    capture_limit,
+                }
+            }
+            Some(QUERY_ARG) => Mode::Query,
+            Some(RESUME_ARG) => Mode::Resume(args.next().unwrap_or_default()),
+            _ => Mode::Driver,
+        }
+    }
+}
+
+/// What `--orbital-query` prints: the build identity and the electrons with their signatures.
+///
+/// # Errors
+/// When the registry has duplicate names.
+pub fn query() -> Result<serde_json::Value, crate::Error> {
+    let registry = Registry::get()?;
+    let electrons: Vec<serde_json::Value> = registry
+        .electrons()
+        .iter()
+        .map(|e| serde_json::json!({ "name": e.name, "signature": e.signature }))
+        .collect();
+    let lattices: Vec<serde_json::Value> = registry
+        .lattices()
+        .iter()
+        .map(|l| serde_json::json!({ "name": l.name, "signature": l.signature }))
+        .collect();
+    Ok(serde_json::json!({
+        "build_id": crate::identity::current().ok(),
+        "protocol": protocol::VERSION,
+        "program": std::env::current_exe().ok().map(|p| p.display().to_string()),
+        "electrons": electrons,
+        "lattices": lattices,
+    }))
+}
+
+/// Runs one task: spec on stdin, outcome on stdout. Returns the exit code.
+pub fn run_task(capture_dir: Option<&Path>, capture_limit: u64) -> i32 {
+    let spec = match protocol::read_spec(&mut std::io::stdin().lock()) {
+        Ok(s) => s,
+        Err(e) => {
+            eprintln!("orbital runner: cannot read the task spec: {e}");
+            return EXIT_BAD_SPEC;
+        }
+    };
+    let registry = match Registry::get() {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("orbital runner: {e}");
+            return EXIT_INTERNAL;
+        }
+    };
+    let Some(electron) = registry.electron(&spec.electron) else {
+        eprintln!(
+            "orbital runner: this binary ({}) holds no electron `{}`; it holds {} electrons (see `--orbital-query`)",
+            std::env::current_exe().map(|p| p.display().to_string()).unwrap_or_default(),
+            spec.electron,
+            registry.electrons().len()
+        );
+        return EXIT_UNKNOWN_ELECTRON;
+    };
+    if !spec.build_id.is_empty() {
+        match crate::identity::current() {
+            Ok(mine) if mine == spec.build_id => {}
+            Ok(mine) => {
+                eprintln!(
+                    "orbital runner: stale build: this binary is build {mine}, the task was made for build {}",
+                    spec.build_id
+                );
+                return EXIT_STALE_BUILD;
+            }
+            Err(e) => {
+                eprintln!("orbital runner: cannot compute this binary's build identity: {e}");
+                return EXIT_INTERNAL;
+            }
+        }
+    }
+    match run_captured(&spec, electron.invoke, capture_dir, capture_limit) {
+        Ok(()) => 0,
+        Err(e) => {
+            eprintln!("orbital runner: {e}");
+            EXIT_INTERNAL
+        }
+    }
+}
+
+/// Redirects fd 1 and 2 to capture files, runs the electron, and writes the outcome to the
+/// original stdout.
+fn run_captured(spec: &TaskSpec, invoke: Invoke, dir: Option<&Path>, limit: u64) -> std::io::Result<()> {
+    let (mut out_file, mut err_file) = match dir {
+        Some(d) => (
+            File::options().read(true).write(true).create(true).truncate(true).open(d.join("stdout"))?,
+            File::options().read(true).write(true).create(true).truncate(true).open(d.join("stderr"))?,
+        ),
+        None => (tempfile_in_tmp()?, tempfile_in_tmp()?),
+    };
+    std::io::stdout().flush()?;
+    std::io::stderr().flush()?;
+    // SAFETY: dup/dup2 on descriptors this process owns; the duplicate of stdout is owned by
+    // the `File` made from it below and closed once, when that `File` drops.
+    let saved_stdout = unsafe { libc::dup(1) };
+    if saved_stdout < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+    let mut frame_out = unsafe { File::from_raw_fd(saved_stdout) };
+    // SAFETY: see above; the capture files outlive the redirection (they are never closed
+    // before the process exits).
+    if unsafe { libc::dup2(out_file.as_raw_fd(), 1) } < 0 || unsafe { libc::dup2(err_file.as_raw_fd(), 2) } < 0 {
+        return Err(std::io::Error::last_os_error());
+    }
+
+    let started = SystemTime::now();
+    let args = spec.args.clone();
+    let result = match invoke {
+        Invoke::Blocking(f) => std::panic::catch_unwind(AssertUnwindSafe(|| f(args))).unwrap_or_else(|p| Err(TaskError::from_panic(p))),
+        Invoke::Async(f) => match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+            Ok(rt) => std::panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(f(args))))
+                .unwrap_or_else(|p| Err(TaskError::from_panic(p))),
+            Err(e) => Err(TaskError::executor(format!("cannot start a tokio runtime in the runner: {e}"))),
+        },
+    };
+    let ended = SystemTime::now();
+    let _ = std::io::stdout().flush();
+    let _ = std::io::stderr().flush();
+
+    let outcome = TaskOutcome {
+        result,
+        stdout: Some(read_bounded(&mut out_file, limit)?),
+        stderr: Some(read_bounded(&mut err_file, limit)?),
+        started,
+        ended,
+        exit_code: None,
+        signal: None,
+    };
+    protocol::write_outcome(&mut frame_out, &outcome).map_err(std::io::Error::other)?;
+    Ok(())
+}
+
+fn tempfile_in_tmp() -> std::io::Result<File> {
+    let dir = std::env::temp_dir();
+    let path = dir.join(format!(
+        "orbital-capture-{}-{}",
+        std::process::id(),
+        SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+    ));
+    let f = File::options().read(true).write(true).create_new(true).open(&path)?;
+    let _ = std::fs::remove_file(&path);
+    Ok(f)
+}
+
+/// Reads up to `limit` bytes of a capture file, saying how much more there was.
+pub fn read_bounded(file: &mut File, limit: u64) -> std::io::Result<String> {
+    let len = file.seek(SeekFrom::End(0))?;
+    file.seek(SeekFrom::Start(0))?;
+    let mut buf = Vec::with_capacity(len.min(limit) as usize);
+    file.take(limit).read_to_end(&mut buf)?;
+    let mut text = String::from_utf8_lossy(&buf).into_owned();
+    if len > limit {
+        text.push_str(&format!(
+            "\n[orbital: output truncated: {} bytes kept, {} more not kept]\n",
+            limit,
+            len - limit
+        ));
+    }
+    Ok(text)
+}
