@@ -2,10 +2,10 @@
 
 use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
 use syn::ItemFn;
 
 use crate::options;
+use crate::params;
 use crate::signature::{self, Output};
 
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -62,41 +62,17 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let n = sig.params.len();
     let is_async = func.sig.asyncness.is_some();
 
-    let (arg_trait_defs, arg_traits) =
-        signature::arg_traits("electron", name, vis, &cfgs, &sig.params);
     let idents: Vec<_> = sig.params.iter().map(|p| &p.ident).collect();
-    let node_params = sig.params.iter().zip(&arg_traits).map(|(p, tr)| {
-        let (id, ty) = (&p.ident, &p.ty);
-        quote_spanned! {ty.span()=> #id: impl #tr }
-    });
-    let node_args = sig.params.iter().map(|p| {
-        let (id, ty) = (&p.ident, &p.ty);
-        quote_spanned! {ty.span()=> <_ as ::orbital::__private::IntoNode<#ty>>::into_arg(#id) }
-    });
-    // One `DataFns::<T>::new()` per type, spanned on it: the only `T: Data` check of each.
-    let arg_fns: Vec<_> = (0..n)
-        .map(|i| format_ident!("__ORBITAL_ARG_{}", i))
-        .collect();
-    let arg_fns_defs = sig.params.iter().zip(&arg_fns).map(|(p, c)| {
-        let ty = &p.ty;
-        let new = signature::data_fns("DataFns", &quote!(#ty), ty);
-        quote! { const #c: ::orbital::__private::DataFns<#ty> = #new; }
-    });
-    let param_defs = sig.params.iter().zip(&arg_fns).map(|(p, c)| {
-        let id = p.ident.to_string();
-        quote! { ::orbital::__private::ParamDef { name: #id, ty: #name::#c.info } }
-    });
-    let decodes = sig
-        .params
-        .iter()
-        .zip(&arg_fns)
-        .enumerate()
-        .map(|(i, (p, c))| {
-            let (id, ty, id_str) = (&p.ident, &p.ty, p.ident.to_string());
-            quote! {
-                let #id: #ty = #name::#c.decode_arg(&__args, #i, #id_str, #name_str)?;
-            }
-        });
+    let p = params::expand("electron", name, vis, &cfgs, &sig.params);
+    let (arg_trait_defs, node_params, node_args, arg_fns_defs, param_defs, decodes) = (
+        &p.trait_defs,
+        &p.node_params,
+        &p.node_args,
+        &p.fns_defs,
+        &p.param_defs,
+        &p.decodes,
+    );
+
     let out_written = match &sig.output {
         Output::Plain(t) | Output::Result { ok: Some(t), .. } => t,
         Output::Result { ret, ok: None } => &**ret,

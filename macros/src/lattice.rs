@@ -6,6 +6,7 @@ use syn::spanned::Spanned;
 use syn::ItemFn;
 
 use crate::options;
+use crate::params;
 use crate::signature::{self, Output};
 
 pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
@@ -93,25 +94,16 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             quote!(#id: #ty)
         })
         .collect();
-    let (arg_trait_defs, arg_traits) =
-        signature::arg_traits("lattice", name, vis, &cfgs, &sig.params);
-    let node_params = sig.params.iter().zip(&arg_traits).map(|(p, tr)| {
-        let (id, ty) = (&p.ident, &p.ty);
-        quote_spanned! {ty.span()=> #id: impl #tr }
-    });
-    let node_args = sig.params.iter().map(|p| {
-        let (id, ty) = (&p.ident, &p.ty);
-        quote_spanned! {ty.span()=> <_ as ::orbital::__private::IntoNode<#ty>>::into_arg(#id) }
-    });
-    // One `DataFns::<T>::new()` per type, spanned on it: the only `T: Data` check of each.
-    let arg_fns: Vec<_> = (0..n)
-        .map(|i| format_ident!("__ORBITAL_ARG_{}", i))
-        .collect();
-    let arg_fns_defs = sig.params.iter().zip(&arg_fns).map(|(p, c)| {
-        let ty = &p.ty;
-        let new = signature::data_fns("DataFns", &quote!(#ty), ty);
-        quote! { const #c: ::orbital::__private::DataFns<#ty> = #new; }
-    });
+    let p = params::expand("lattice", name, vis, &cfgs, &sig.params);
+    let (arg_trait_defs, node_params, node_args, arg_fns, arg_fns_defs, param_defs, decodes) = (
+        &p.trait_defs,
+        &p.node_params,
+        &p.node_args,
+        &p.fns,
+        &p.fns_defs,
+        &p.param_defs,
+        &p.decodes,
+    );
     let out_new = match &func.sig.output {
         syn::ReturnType::Default => signature::data_fns("LatticeFns", &out_ty, name),
         syn::ReturnType::Type(_, t) => match &sig.output {
@@ -122,30 +114,15 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let out_fns_def = quote! {
         const __ORBITAL_OUTPUT: ::orbital::__private::LatticeFns<#out_ty> = #out_new;
     };
-    let param_defs = sig.params.iter().zip(&arg_fns).map(|(p, c)| {
-        let id = p.ident.to_string();
-        quote! { ::orbital::__private::ParamDef { name: #id, ty: #name::#c.info } }
-    });
     let encodes = sig
         .params
         .iter()
-        .zip(&arg_fns)
+        .zip(arg_fns)
         .map(|(p, c)| {
             let id = &p.ident;
             quote! { Self::#c.encode_input(&#id) }
         })
         .collect::<Vec<_>>();
-    let decodes = sig
-        .params
-        .iter()
-        .zip(&arg_fns)
-        .enumerate()
-        .map(|(i, (p, c))| {
-            let (id, ty, id_str) = (&p.ident, &p.ty, p.ident.to_string());
-            quote! {
-                let #id: #ty = #name::#c.decode_arg(&__args, #i, #id_str, #name_str)?;
-            }
-        });
 
     // The body's value must be `IntoNode<Out>`: checked through a marker trait whose message
     // names the lattice and both types.

@@ -13,6 +13,7 @@ mod electron;
 mod lattice;
 mod main_attr;
 mod options;
+mod params;
 mod signature;
 
 use proc_macro::TokenStream;
