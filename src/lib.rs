@@ -39,12 +39,11 @@
 #![warn(missing_docs)]
 
 pub use orbital_core::{
-    resume, CancelOutcome,
-    codec, config, draw, executor, get_result, graph, registry, store, Config, ConfigError, Data,
-    Dispatch, DispatchResult, DispatchStatus, Error, Executor, ExecutorError, IntoExecutor,
-    IntoNode, Node, NodeFailure, NodeId, NodeResult, NodeStatus, Progress, Registry, Result,
-    Runtime, RuntimeBuilder, Split, Task, TaskError, TaskErrorKind, TaskOutcome, TaskSpec,
-    TypeInfo, Untyped, Workflow,
+    codec, config, draw, executor, get_result, graph, registry, resume, store, CancelOutcome,
+    Config, ConfigError, Data, Dispatch, DispatchResult, DispatchStatus, Error, Executor,
+    ExecutorError, IntoExecutor, IntoNode, Node, NodeFailure, NodeId, NodeResult, NodeStatus,
+    Progress, Registry, Result, Runtime, RuntimeBuilder, Split, Task, TaskError, TaskErrorKind,
+    TaskOutcome, TaskSpec, TypeInfo, Untyped, Workflow,
 };
 pub use orbital_macros::{electron, lattice, main};
 

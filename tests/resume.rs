@@ -38,7 +38,10 @@ const ONE_AT_A_TIME: &str = "[executors.local]\nmax_concurrency = 1\n";
 fn runtime(db: &Path) -> orbital::Result<orbital::Runtime> {
     orbital::Runtime::builder()
         .store_path(db)
-        .config(orbital::Config::parse(ONE_AT_A_TIME, Path::new("resume-test.toml"))?)
+        .config(orbital::Config::parse(
+            ONE_AT_A_TIME,
+            Path::new("resume-test.toml"),
+        )?)
         .build()
 }
 
@@ -86,7 +89,10 @@ fn start_and_kill(db: &Path, markers: &Path, completed: usize) -> (String, u32) 
     loop {
         // The dispatch reaches the store a moment after the driver prints its id.
         let done = reader.get_result(&id).map_or(0, |r| {
-            r.nodes().iter().filter(|n| n.status() == NodeStatus::Completed).count()
+            r.nodes()
+                .iter()
+                .filter(|n| n.status() == NodeStatus::Completed)
+                .count()
         });
         if done >= completed {
             break;
@@ -105,11 +111,17 @@ fn start_and_kill(db: &Path, markers: &Path, completed: usize) -> (String, u32) 
 fn check_resumed(db: &Path, markers: &Path, id: &str, killed_pid: u32, resumer_pid: Option<u32>) {
     let r = runtime(db).unwrap().get_result(id).unwrap();
     assert_eq!(r.status(), DispatchStatus::Completed, "{:?}", r.error());
-    assert_eq!(r.output_as::<u64>().unwrap(), (0..8).map(|i| i * 10).sum::<u64>());
+    assert_eq!(
+        r.output_as::<u64>().unwrap(),
+        (0..8).map(|i| i * 10).sum::<u64>()
+    );
     let mut reused = 0;
     for i in 0..8u64 {
         let m = markers_of(markers, i);
-        let by_killed = m.iter().filter(|n| n.ends_with(&format!("-pid-{killed_pid}"))).count();
+        let by_killed = m
+            .iter()
+            .filter(|n| n.ends_with(&format!("-pid-{killed_pid}")))
+            .count();
         let others = m.len() - by_killed;
         if by_killed == 1 && others == 0 {
             reused += 1; // completed before the kill, not run again
@@ -117,11 +129,17 @@ fn check_resumed(db: &Path, markers: &Path, id: &str, killed_pid: u32, resumer_p
             // Not completed before the kill: run (again) by the resumer, exactly once.
             assert_eq!(others, 1, "step {i} ran once after the resume: {m:?}");
             if let Some(pid) = resumer_pid {
-                assert!(m.iter().any(|n| n.ends_with(&format!("-pid-{pid}"))), "step {i}: {m:?}");
+                assert!(
+                    m.iter().any(|n| n.ends_with(&format!("-pid-{pid}"))),
+                    "step {i}: {m:?}"
+                );
             }
         }
     }
-    assert!(reused >= 3, "at least the 3 steps completed before the kill were reused, got {reused}");
+    assert!(
+        reused >= 3,
+        "at least the 3 steps completed before the kill were reused, got {reused}"
+    );
     assert!(reused < 8, "some steps were left for the resume");
 }
 
@@ -131,7 +149,11 @@ fn resume_through_the_api() {
     std::fs::create_dir_all(&markers).unwrap();
     let (id, killed) = start_and_kill(&db, &markers, 3);
     let stored = runtime(&db).unwrap().get_result(&id).unwrap();
-    assert_eq!(stored.status(), DispatchStatus::Running, "a killed driver leaves its dispatch RUNNING");
+    assert_eq!(
+        stored.status(),
+        DispatchStatus::Running,
+        "a killed driver leaves its dispatch RUNNING"
+    );
 
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
@@ -162,8 +184,15 @@ fn resume_through_the_program_mode() {
         .expect("resume process");
     let stderr = String::from_utf8_lossy(&out.stderr);
     assert!(out.status.success(), "resume mode failed: {stderr}");
-    assert!(stderr.contains(&format!("dispatch {id} COMPLETED")), "{stderr}");
-    assert_eq!(String::from_utf8_lossy(&out.stdout).trim(), "280", "the output, as JSON");
+    assert!(
+        stderr.contains(&format!("dispatch {id} COMPLETED")),
+        "{stderr}"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout).trim(),
+        "280",
+        "the output, as JSON"
+    );
     check_resumed(&db, &markers, &id, killed, None);
 }
 
@@ -182,9 +211,15 @@ fn resume_refuses_an_ended_dispatch_and_an_unknown_id() {
             .await
             .unwrap();
         let err = runtime.resume(done.id()).await.unwrap_err();
-        assert!(err.to_string().contains("already ended (COMPLETED)"), "{err}");
+        assert!(
+            err.to_string().contains("already ended (COMPLETED)"),
+            "{err}"
+        );
         let err = runtime.resume("no-such-dispatch").await.unwrap_err();
-        assert!(matches!(err, orbital::Error::UnknownDispatch { .. }), "{err}");
+        assert!(
+            matches!(err, orbital::Error::UnknownDispatch { .. }),
+            "{err}"
+        );
     });
 }
 
@@ -204,8 +239,14 @@ fn main() {
     let filter: Option<&String> = args.iter().skip(1).find(|a| !a.starts_with('-'));
     let tests: [(&str, fn()); 3] = [
         ("resume_through_the_api", resume_through_the_api),
-        ("resume_through_the_program_mode", resume_through_the_program_mode),
-        ("resume_refuses_an_ended_dispatch_and_an_unknown_id", resume_refuses_an_ended_dispatch_and_an_unknown_id),
+        (
+            "resume_through_the_program_mode",
+            resume_through_the_program_mode,
+        ),
+        (
+            "resume_refuses_an_ended_dispatch_and_an_unknown_id",
+            resume_refuses_an_ended_dispatch_and_an_unknown_id,
+        ),
     ];
     let mut failed = 0;
     for (name, f) in tests {

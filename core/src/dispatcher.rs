@@ -262,7 +262,9 @@ pub(crate) fn start<T>(
     }
     let inputs_json = inputs_json(wf.lattice, &wf.inputs);
     run.inputs = serde_json::from_str(&inputs_json).unwrap_or_default();
-    let program = std::env::current_exe().ok().map(|p| p.display().to_string());
+    let program = std::env::current_exe()
+        .ok()
+        .map(|p| p.display().to_string());
     if let Some(stored) = resume {
         if let Some(t) = stored.started {
             run.started = t;
@@ -277,13 +279,13 @@ pub(crate) fn start<T>(
         run.replay(&stored)?;
     } else {
         rt.store().send(StoreOp::NewDispatch(DispatchRow {
-        id: id.clone(),
-        lattice: wf.lattice.name.to_owned(),
-        inputs: codec::encode(&wf.inputs)?,
-        inputs_json,
-        output_type: (wf.lattice.output.name)().to_owned(),
-        node_count: wf.graph.len(),
-        created: run.started,
+            id: id.clone(),
+            lattice: wf.lattice.name.to_owned(),
+            inputs: codec::encode(&wf.inputs)?,
+            inputs_json,
+            output_type: (wf.lattice.output.name)().to_owned(),
+            node_count: wf.graph.len(),
+            created: run.started,
             program,
             build_id: crate::identity::known(),
             driver_pid: std::process::id(),
@@ -291,7 +293,11 @@ pub(crate) fn start<T>(
         }));
         run.append(wf.graph, None, Some(lanes));
     }
-    let poller = handle.spawn(poll_cancel_requests(rt.clone(), id.clone(), control_tx.clone()));
+    let poller = handle.spawn(poll_cancel_requests(
+        rt.clone(),
+        id.clone(),
+        control_tx.clone(),
+    ));
     handle.spawn(async move {
         let result = run.drive(rx, control_rx, &progress_tx, retry).await;
         poller.abort();
@@ -440,32 +446,45 @@ impl Run {
     /// their stored outputs instead of running again.
     fn replay(&mut self, stored: &StoredDispatch) -> Result<(), Error> {
         let id = self.id.to_string();
-        let mismatch = |what: String| Error::Resume {
+        let mismatch = |what: String| {
+            Error::Resume {
             id: id.clone(),
             message: format!(
                 "{what}: the program builds this lattice differently from the one that dispatched it; \
                  resume it with the program that dispatched it ({})",
                 stored.program.as_deref().unwrap_or("unknown")
             ),
+        }
         };
         for sn in &stored.nodes {
             while sn.id as usize >= self.graph.len() {
                 let Some(parent) = sn.parent.filter(|p| (*p as usize) < self.graph.len()) else {
-                    return Err(mismatch(format!("stored node {} `{}` has no parent to rebuild it", sn.id, sn.name)));
+                    return Err(mismatch(format!(
+                        "stored node {} `{}` has no parent to rebuild it",
+                        sn.id, sn.name
+                    )));
                 };
                 let Op::Lattice(def) = self.graph.nodes[parent as usize].op else {
-                    return Err(mismatch(format!("stored node {parent} is not a sub-lattice")));
+                    return Err(mismatch(format!(
+                        "stored node {parent} is not a sub-lattice"
+                    )));
                 };
                 let before = self.graph.len();
                 self.ready.retain(|&r| r != parent);
                 self.expand(parent, def);
                 if self.graph.len() == before {
-                    return Err(mismatch(format!("sub-lattice node {parent} `{}` built nothing", def.fn_name)));
+                    return Err(mismatch(format!(
+                        "sub-lattice node {parent} `{}` built nothing",
+                        def.fn_name
+                    )));
                 }
             }
             let name = &self.graph.nodes[sn.id as usize].name;
             if *name != sn.name {
-                return Err(mismatch(format!("node {} is `{name}` now but was `{}`", sn.id, sn.name)));
+                return Err(mismatch(format!(
+                    "node {} is `{name}` now but was `{}`",
+                    sn.id, sn.name
+                )));
             }
             if sn.status == NodeStatus::Completed {
                 if let Some(out) = &sn.output {

@@ -105,11 +105,12 @@ impl GraphView {
             // `[[from, "param" or null], ...]`; a row that does not parse draws no edges.
             let deps: Vec<(u32, Option<String>)> =
                 serde_json::from_str(&n.deps).unwrap_or_default();
-            view.edges.extend(deps.into_iter().map(|(from, param)| ViewEdge {
-                from,
-                to: n.id,
-                param,
-            }));
+            view.edges
+                .extend(deps.into_iter().map(|(from, param)| ViewEdge {
+                    from,
+                    to: n.id,
+                    param,
+                }));
         }
         view
     }
@@ -146,7 +147,12 @@ type Tree = HashMap<Option<u32>, Vec<usize>>;
 
 fn dot_nodes(out: &mut String, view: &GraphView, tree: &Tree, parent: Option<u32>, depth: usize) {
     let pad = "  ".repeat(depth);
-    for n in tree.get(&parent).into_iter().flatten().map(|&i| &view.nodes[i]) {
+    for n in tree
+        .get(&parent)
+        .into_iter()
+        .flatten()
+        .map(|&i| &view.nodes[i])
+    {
         let shape = match n.kind.as_str() {
             "sublattice" => ", shape=box3d",
             "project" => ", shape=ellipse",
@@ -160,13 +166,23 @@ fn dot_nodes(out: &mut String, view: &GraphView, tree: &Tree, parent: Option<u32
         if let Some(s) = &n.status {
             let _ = write!(label, "\\n{s}");
             if let Some((fill, border)) = status_colours(s) {
-                colour = format!(", style=\"rounded,filled\", fillcolor=\"{fill}\", color=\"{border}\"");
+                colour =
+                    format!(", style=\"rounded,filled\", fillcolor=\"{fill}\", color=\"{border}\"");
             }
         }
-        let _ = writeln!(out, "{pad}n{} [label=\"{}\"{}{}];", n.id, label, shape, colour);
+        let _ = writeln!(
+            out,
+            "{pad}n{} [label=\"{}\"{}{}];",
+            n.id, label, shape, colour
+        );
         if tree.contains_key(&Some(n.id)) {
             let _ = writeln!(out, "{pad}subgraph cluster_n{} {{", n.id);
-            let _ = writeln!(out, "{pad}  label=\"built by n{} {}\";", n.id, escape(&n.name));
+            let _ = writeln!(
+                out,
+                "{pad}  label=\"built by n{} {}\";",
+                n.id,
+                escape(&n.name)
+            );
             let _ = writeln!(out, "{pad}  style=dashed;");
             dot_nodes(out, view, tree, Some(n.id), depth + 1);
             let _ = writeln!(out, "{pad}}}");
@@ -217,9 +233,20 @@ fn mermaid_text(s: &str) -> String {
     s.replace('"', "#quot;")
 }
 
-fn mermaid_nodes(out: &mut String, view: &GraphView, tree: &Tree, parent: Option<u32>, depth: usize) {
+fn mermaid_nodes(
+    out: &mut String,
+    view: &GraphView,
+    tree: &Tree,
+    parent: Option<u32>,
+    depth: usize,
+) {
     let pad = "    ".repeat(depth);
-    for n in tree.get(&parent).into_iter().flatten().map(|&i| &view.nodes[i]) {
+    for n in tree
+        .get(&parent)
+        .into_iter()
+        .flatten()
+        .map(|&i| &view.nodes[i])
+    {
         let mut label = if n.kind == "project" {
             mermaid_text(&n.name)
         } else {
@@ -282,4 +309,180 @@ pub fn mermaid(view: &GraphView) -> String {
         }
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::status::{DispatchStatus, NodeStatus};
+    use crate::store::{DispatchSummary, NodeCounts, StoredNode};
+
+    fn node(
+        id: u32,
+        name: &str,
+        kind: &str,
+        deps: &str,
+        parent: Option<u32>,
+        status: NodeStatus,
+    ) -> StoredNode {
+        StoredNode {
+            id,
+            name: name.into(),
+            kind: kind.into(),
+            electron: format!("t::{name}"),
+            executor: "local".into(),
+            deps: deps.into(),
+            parent,
+            status,
+            output: None,
+            output_json: None,
+            error: None,
+            started: None,
+            ended: None,
+            attempts: 0,
+            stdout: None,
+            stderr: None,
+            job: None,
+        }
+    }
+
+    fn stored(nodes: Vec<StoredNode>) -> StoredDispatch {
+        StoredDispatch {
+            summary: DispatchSummary {
+                id: "d".into(),
+                lattice: "t::outer".into(),
+                status: DispatchStatus::Failed,
+                created: std::time::SystemTime::UNIX_EPOCH,
+                ended: None,
+                node_count: nodes.len(),
+                started: None,
+                counts: NodeCounts::default(),
+            },
+            started: None,
+            inputs: Vec::new(),
+            inputs_json: None,
+            output: None,
+            output_json: None,
+            output_type: String::new(),
+            error: None,
+            program: None,
+            build_id: None,
+            driver_pid: None,
+            driver_host: None,
+            nodes,
+        }
+    }
+
+    /// `count` feeds sub-lattice `inner` (which built `sq` and `sum`); `last` waits for `count`.
+    fn sample() -> StoredDispatch {
+        stored(vec![
+            node(0, "count", "electron", "[]", None, NodeStatus::Completed),
+            node(
+                1,
+                "inner",
+                "sublattice",
+                r#"[[0,"n"]]"#,
+                None,
+                NodeStatus::Failed,
+            ),
+            node(
+                2,
+                "last",
+                "electron",
+                "[[0,null]]",
+                None,
+                NodeStatus::UpstreamFailed,
+            ),
+            node(3, "sq", "electron", "[]", Some(1), NodeStatus::Completed),
+            node(
+                4,
+                "sum",
+                "electron",
+                r#"[[3,"xs"]]"#,
+                Some(1),
+                NodeStatus::Failed,
+            ),
+            node(
+                5,
+                "bad \"deps\"",
+                "electron",
+                "not json",
+                None,
+                NodeStatus::New,
+            ),
+        ])
+    }
+
+    #[test]
+    fn a_stored_dispatch_draws_its_edges_statuses_and_sub_lattices() {
+        let view = GraphView::from_stored(&sample());
+        assert_eq!(view.title, "t::outer");
+        assert_eq!(view.nodes.len(), 6);
+        assert_eq!(view.nodes[4].status.as_deref(), Some("FAILED"));
+        assert_eq!(view.nodes[4].parent, Some(1));
+        let edges: Vec<(u32, u32, Option<&str>)> = view
+            .edges
+            .iter()
+            .map(|e| (e.from, e.to, e.param.as_deref()))
+            .collect();
+        assert_eq!(
+            edges,
+            [(0, 1, Some("n")), (0, 2, None), (3, 4, Some("xs"))],
+            "unparsable deps draw nothing"
+        );
+        assert!(
+            view.output.is_empty(),
+            "the store does not say which node is the output"
+        );
+
+        let dot = dot(&view);
+        assert!(dot.contains("n0 -> n1 [label=\"n\"];"), "{dot}");
+        assert!(
+            dot.contains("n0 -> n2 [style=dashed, label=\"wait_for\"];"),
+            "{dot}"
+        );
+        assert!(
+            dot.contains("  subgraph cluster_n1 {\n    label=\"built by n1 inner\";"),
+            "{dot}"
+        );
+        assert!(dot.contains("    n4 [label=\"sum\\n[local]\\nFAILED\", style=\"rounded,filled\", fillcolor=\"#f8d7da\""), "{dot}");
+        assert!(
+            dot.contains("n5 [label=\"bad \\\"deps\\\"\\n[local]\\nNEW\"];"),
+            "no colour for NEW: {dot}"
+        );
+        assert_eq!(dot.matches('{').count(), dot.matches('}').count(), "{dot}");
+
+        let m = mermaid(&view);
+        assert!(
+            m.contains("    n1[[\"inner<br/>[local]<br/>FAILED\"]]\n"),
+            "{m}"
+        );
+        assert!(m.contains("    subgraph s1[\"built by n1 inner\"]\n        n3(\"sq<br/>[local]<br/>COMPLETED\")"), "{m}");
+        assert!(
+            m.contains("        style n4 fill:#f8d7da,stroke:#dc3545\n    end\n"),
+            "{m}"
+        );
+        assert!(
+            m.contains("n5(\"bad #quot;deps#quot;<br/>[local]<br/>NEW\")"),
+            "{m}"
+        );
+        assert!(m.contains("    n0 -.->|wait_for| n2"), "{m}");
+    }
+
+    #[test]
+    fn nodes_whose_parent_is_missing_or_themselves_are_drawn_at_the_top() {
+        let mut d = sample();
+        d.nodes[3].parent = Some(99);
+        d.nodes[0].parent = Some(0);
+        let view = GraphView::from_stored(&d);
+        let dot = dot(&view);
+        assert!(
+            dot.contains("\n  n3 [") && dot.contains("\n  n0 ["),
+            "{dot}"
+        );
+        assert!(
+            dot.contains("\n    n4 ["),
+            "still in its sub-lattice: {dot}"
+        );
+    }
 }

@@ -22,7 +22,8 @@ pub fn current() -> Result<String, std::io::Error> {
     static CURRENT: OnceLock<Result<String, String>> = OnceLock::new();
     CURRENT
         .get_or_init(|| {
-            let exe = std::env::current_exe().map_err(|e| format!("cannot find the running executable: {e}"))?;
+            let exe = std::env::current_exe()
+                .map_err(|e| format!("cannot find the running executable: {e}"))?;
             of_file(&exe).map_err(|e| format!("cannot hash {}: {e}", exe.display()))
         })
         .clone()
@@ -67,7 +68,14 @@ fn cached(path: &Path) -> Option<String> {
 fn cache_entry(path: &Path) -> Option<PathBuf> {
     use std::os::unix::fs::MetadataExt;
     let m = std::fs::metadata(path).ok()?;
-    let key = format!("{:x}-{:x}-{:x}-{}.{}", m.dev(), m.ino(), m.size(), m.mtime(), m.mtime_nsec());
+    let key = format!(
+        "{:x}-{:x}-{:x}-{}.{}",
+        m.dev(),
+        m.ino(),
+        m.size(),
+        m.mtime(),
+        m.mtime_nsec()
+    );
     let base = std::env::var_os("ORBITAL_CACHE_DIR")
         .filter(|d| !d.is_empty())
         .map(PathBuf::from)

@@ -63,11 +63,12 @@ pub(crate) fn spawn_display(mut rx: watch::Receiver<Progress>, id: &str) -> Opti
     let multi = MULTI.get_or_init(|| MultiProgress::with_draw_target(ProgressDrawTarget::stderr()));
     let bar = ProgressBar::hidden();
     bar.set_style(
-        ProgressStyle::with_template("{spinner} {prefix} [{bar:25}] {msg} ({elapsed})")
+        ProgressStyle::with_template("{spinner} {msg} [{wide_bar}] {elapsed}")
             .unwrap_or_else(|_| ProgressStyle::default_bar())
             .progress_chars("=> "),
     );
-    bar.set_prefix(format!("dispatch {id}"));
+    // The line leaves the id out (the driver prints it) to fit a narrow terminal.
+    tracing::debug!(dispatch = id, "showing progress on stderr");
     let shown = bar.clone();
     let multi = multi.clone();
     let task = handle.spawn(async move {

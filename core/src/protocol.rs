@@ -78,7 +78,9 @@ pub enum ProtocolError {
         found: u8,
     },
     /// The payload does not match its checksum.
-    #[error("corrupted message: the payload's checksum is {found:08x}, the header says {expected:08x}")]
+    #[error(
+        "corrupted message: the payload's checksum is {found:08x}, the header says {expected:08x}"
+    )]
     Checksum {
         /// From the header.
         expected: u32,
@@ -126,7 +128,11 @@ fn read_full(r: &mut impl Read, buf: &mut [u8], what: &'static str) -> Result<()
 /// The most a payload may claim to be (a corrupted length must not allocate 2^64 bytes).
 const MAX_PAYLOAD: u64 = 1 << 40;
 
-fn read_frame<T: DeserializeOwned>(r: &mut impl Read, kind: u8, expected: &'static str) -> Result<T, ProtocolError> {
+fn read_frame<T: DeserializeOwned>(
+    r: &mut impl Read,
+    kind: u8,
+    expected: &'static str,
+) -> Result<T, ProtocolError> {
     let mut header = [0u8; HEADER];
     read_full(r, &mut header, "the header")?;
     let magic: [u8; 4] = header[..4].try_into().unwrap_or_default();
@@ -163,7 +169,10 @@ fn read_frame<T: DeserializeOwned>(r: &mut impl Read, kind: u8, expected: &'stat
     }
     let found = crc32fast::hash(&payload);
     if found != crc {
-        return Err(ProtocolError::Checksum { expected: crc, found });
+        return Err(ProtocolError::Checksum {
+            expected: crc,
+            found,
+        });
     }
     Ok(codec::decode(&payload)?)
 }
@@ -249,7 +258,10 @@ mod tests {
         let w = wire();
         for cut in [0, 10, HEADER, w.len() - 1] {
             let err = read_spec(&mut &w[..cut]).unwrap_err();
-            assert!(matches!(err, ProtocolError::Truncated { .. }), "cut at {cut}: {err}");
+            assert!(
+                matches!(err, ProtocolError::Truncated { .. }),
+                "cut at {cut}: {err}"
+            );
         }
     }
 
@@ -265,10 +277,16 @@ mod tests {
     #[test]
     fn foreign_bytes_and_other_versions_and_kinds_are_refused() {
         let err = read_spec(&mut &b"hello world, this is not a frame"[..]).unwrap_err();
-        assert!(err.to_string().contains("not an orbital task message"), "{err}");
+        assert!(
+            err.to_string().contains("not an orbital task message"),
+            "{err}"
+        );
         let mut w = wire();
         w[4] = 9;
-        assert!(matches!(read_spec(&mut w.as_slice()).unwrap_err(), ProtocolError::Version { found: 9 }));
+        assert!(matches!(
+            read_spec(&mut w.as_slice()).unwrap_err(),
+            ProtocolError::Version { found: 9 }
+        ));
         let w = wire();
         let err = read_outcome(&mut w.as_slice()).unwrap_err();
         assert!(matches!(err, ProtocolError::WrongKind { .. }), "{err}");

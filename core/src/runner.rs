@@ -88,7 +88,10 @@ impl Mode {
                     match a.as_str() {
                         "--capture-dir" => capture_dir = args.next().map(PathBuf::from),
                         "--capture-limit" => {
-                            capture_limit = args.next().and_then(|v| v.parse().ok()).unwrap_or(DEFAULT_CAPTURE_LIMIT)
+                            capture_limit = args
+                                .next()
+                                .and_then(|v| v.parse().ok())
+                                .unwrap_or(DEFAULT_CAPTURE_LIMIT)
                         }
                         _ => {}
                     }
@@ -182,37 +185,62 @@ pub fn run_task(capture_dir: Option<&Path>, capture_limit: u64) -> i32 {
 
 /// Redirects fd 1 and 2 to capture files, runs the electron, and writes the outcome to the
 /// original stdout.
-fn run_captured(spec: &TaskSpec, invoke: Invoke, dir: Option<&Path>, limit: u64) -> std::io::Result<()> {
+fn run_captured(
+    spec: &TaskSpec,
+    invoke: Invoke,
+    dir: Option<&Path>,
+    limit: u64,
+) -> std::io::Result<()> {
     let (mut out_file, mut err_file) = match dir {
         Some(d) => (
-            File::options().read(true).write(true).create(true).truncate(true).open(d.join("stdout"))?,
-            File::options().read(true).write(true).create(true).truncate(true).open(d.join("stderr"))?,
+            File::options()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(d.join("stdout"))?,
+            File::options()
+                .read(true)
+                .write(true)
+                .create(true)
+                .truncate(true)
+                .open(d.join("stderr"))?,
         ),
         None => (tempfile_in_tmp()?, tempfile_in_tmp()?),
     };
     std::io::stdout().flush()?;
     std::io::stderr().flush()?;
     // SAFETY: dup/dup2 on descriptors this process owns; the duplicate of stdout is owned by
-    // the `File` made from it below and closed once, when that `File` drops.
-    let saved_stdout = unsafe { libc::dup(1) };
+    // the `File` made from it below and closed once, when that `File` drops. It is close-on-exec:
+    // a process the electron starts must not inherit the outcome's pipe, or the executor, which
+    // reads the outcome to its end, would wait for that process too.
+    let saved_stdout = unsafe { libc::fcntl(1, libc::F_DUPFD_CLOEXEC, 3) };
     if saved_stdout < 0 {
         return Err(std::io::Error::last_os_error());
     }
     let mut frame_out = unsafe { File::from_raw_fd(saved_stdout) };
     // SAFETY: see above; the capture files outlive the redirection (they are never closed
     // before the process exits).
-    if unsafe { libc::dup2(out_file.as_raw_fd(), 1) } < 0 || unsafe { libc::dup2(err_file.as_raw_fd(), 2) } < 0 {
+    if unsafe { libc::dup2(out_file.as_raw_fd(), 1) } < 0
+        || unsafe { libc::dup2(err_file.as_raw_fd(), 2) } < 0
+    {
         return Err(std::io::Error::last_os_error());
     }
 
     let started = SystemTime::now();
     let args = spec.args.clone();
     let result = match invoke {
-        Invoke::Blocking(f) => std::panic::catch_unwind(AssertUnwindSafe(|| f(args))).unwrap_or_else(|p| Err(TaskError::from_panic(p))),
-        Invoke::Async(f) => match tokio::runtime::Builder::new_current_thread().enable_all().build() {
+        Invoke::Blocking(f) => std::panic::catch_unwind(AssertUnwindSafe(|| f(args)))
+            .unwrap_or_else(|p| Err(TaskError::from_panic(p))),
+        Invoke::Async(f) => match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
             Ok(rt) => std::panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(f(args))))
                 .unwrap_or_else(|p| Err(TaskError::from_panic(p))),
-            Err(e) => Err(TaskError::executor(format!("cannot start a tokio runtime in the runner: {e}"))),
+            Err(e) => Err(TaskError::executor(format!(
+                "cannot start a tokio runtime in the runner: {e}"
+            ))),
         },
     };
     let ended = SystemTime::now();
@@ -237,9 +265,15 @@ fn tempfile_in_tmp() -> std::io::Result<File> {
     let path = dir.join(format!(
         "orbital-capture-{}-{}",
         std::process::id(),
-        SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos())
+        SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_nanos())
     ));
-    let f = File::options().read(true).write(true).create_new(true).open(&path)?;
+    let f = File::options()
+        .read(true)
+        .write(true)
+        .create_new(true)
+        .open(&path)?;
     let _ = std::fs::remove_file(&path);
     Ok(f)
 }

@@ -218,17 +218,23 @@ impl Runtime {
     /// still running, this program does not hold its lattice, or builds it differently.
     pub async fn resume(&self, dispatch_id: &str) -> Result<Dispatch<Untyped>, Error> {
         let registry = Registry::get()?;
-        let stored = self.inner.store.load(dispatch_id)?.ok_or_else(|| Error::UnknownDispatch {
-            id: dispatch_id.to_owned(),
-            store: self.inner.store.path().to_owned(),
-        })?;
+        let stored = self
+            .inner
+            .store
+            .load(dispatch_id)?
+            .ok_or_else(|| Error::UnknownDispatch {
+                id: dispatch_id.to_owned(),
+                store: self.inner.store.path().to_owned(),
+            })?;
         let refuse = |message: String| Error::Resume {
             id: dispatch_id.to_owned(),
             message,
         };
         let status = stored.summary.status;
         if status.is_final() {
-            return Err(refuse(format!("it has already ended ({status}); there is nothing left to run")));
+            return Err(refuse(format!(
+                "it has already ended ({status}); there is nothing left to run"
+            )));
         }
         if let Some(pid) = stored.driver_pid {
             let same_host = stored.driver_host.as_deref() == Some(crate::identity::host().as_str());
@@ -246,7 +252,8 @@ impl Runtime {
             ))
         })?;
         let inputs: Vec<bytes::Bytes> = crate::codec::decode(&stored.inputs)?;
-        let workflow: Workflow<Untyped> = Workflow::rebuild(lattice, inputs).map_err(|e| refuse(e))?;
+        let workflow: Workflow<Untyped> =
+            Workflow::rebuild(lattice, inputs).map_err(refuse)?;
         dispatcher::start(self.clone(), dispatch_id.to_owned(), workflow, Some(stored))
     }
 
@@ -257,16 +264,22 @@ impl Runtime {
     /// # Errors
     /// [`Error::UnknownDispatch`], or a store error.
     pub fn cancel(&self, dispatch_id: &str, nodes: &[u32]) -> Result<CancelOutcome, Error> {
-        let stored = self.inner.store.load(dispatch_id)?.ok_or_else(|| Error::UnknownDispatch {
-            id: dispatch_id.to_owned(),
-            store: self.inner.store.path().to_owned(),
-        })?;
+        let stored = self
+            .inner
+            .store
+            .load(dispatch_id)?
+            .ok_or_else(|| Error::UnknownDispatch {
+                id: dispatch_id.to_owned(),
+                store: self.inner.store.path().to_owned(),
+            })?;
         let status = stored.summary.status;
         if status.is_final() {
             return Ok(CancelOutcome::AlreadyEnded(status));
         }
         let alive = stored.driver_host.as_deref() == Some(crate::identity::host().as_str())
-            && stored.driver_pid.is_some_and(crate::identity::process_alive);
+            && stored
+                .driver_pid
+                .is_some_and(crate::identity::process_alive);
         if alive {
             self.inner.store.request_cancel(dispatch_id, nodes)?;
             Ok(CancelOutcome::Requested)

@@ -64,13 +64,22 @@ impl<T> Workflow<T> {
     }
 
     /// Builds a registered lattice again from its encoded inputs (resume).
-    pub(crate) fn rebuild(lattice: &'static LatticeDef, inputs: Vec<Bytes>) -> Result<Self, String> {
+    pub(crate) fn rebuild(
+        lattice: &'static LatticeDef,
+        inputs: Vec<Bytes>,
+    ) -> Result<Self, String> {
         let default = ExecutorSel::resolve(lattice.executor, &ExecutorSel::local());
         let args = inputs.clone();
         let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             builder::build(default, || (lattice.build)(args))
         }))
-        .map_err(|p| format!("building lattice `{}` panicked: {}", lattice.name, crate::TaskError::from_panic(p)))?;
+        .map_err(|p| {
+            format!(
+                "building lattice `{}` panicked: {}",
+                lattice.name,
+                crate::TaskError::from_panic(p)
+            )
+        })?;
         let output = built.value.map_err(|e| e.message)?;
         if !built.errors.is_empty() {
             return Err(built.errors.join("; "));

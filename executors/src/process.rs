@@ -44,7 +44,9 @@ pub struct ProcessExecutor {
     #[serde(default)]
     pub env: BTreeMap<String, String>,
     /// The program that runs the tasks (default: the running executable, which is what you
-    /// want: the same build that dispatched them).
+    /// want: the same build that dispatched them). It must be that same build: each task is
+    /// stamped with the driver's build identity, and a runner of another build refuses it (the
+    /// node fails saying the binary is stale).
     #[serde(default)]
     pub program: Option<PathBuf>,
 }
@@ -97,23 +99,25 @@ impl ProcessExecutor {
     fn program(&self) -> Result<PathBuf, TaskError> {
         match &self.program {
             Some(p) => Ok(p.clone()),
-            None => std::env::current_exe()
-                .map_err(|e| TaskError::executor(format!("cannot find the running executable: {e}"))),
+            None => std::env::current_exe().map_err(|e| {
+                TaskError::executor(format!("cannot find the running executable: {e}"))
+            }),
         }
     }
 
-    fn build_id(&self, program: &std::path::Path) -> Result<String, TaskError> {
-        let id = match &self.program {
-            Some(_) => orbital_core::identity::of_file(program),
-            None => orbital_core::identity::current(),
-        };
-        id.map_err(|e| TaskError::executor(format!("cannot compute the build identity of {}: {e}", program.display())))
+    /// The identity the runner must have: the driver's own build (also when `program` is
+    /// set), so that a runner of another build refuses the task instead of running code the
+    /// driver did not dispatch.
+    fn build_id(&self) -> Result<String, TaskError> {
+        orbital_core::identity::current().map_err(|e| {
+            TaskError::executor(format!("cannot compute the driver's build identity: {e}"))
+        })
     }
 
     async fn run_child(&self, mut task: Task) -> Result<TaskOutcome, TaskError> {
         let started = SystemTime::now();
         let program = self.program()?;
-        task.spec.build_id = self.build_id(&program)?;
+        task.spec.build_id = self.build_id()?;
         let dir = tempfile::Builder::new()
             .prefix("orbital-task-")
             .tempdir()
@@ -192,7 +196,10 @@ impl ProcessExecutor {
                 (
                     TaskError::new(
                         TaskErrorKind::Failed,
-                        format!("the task process was killed by signal {sig} ({}){hint}", signal_name(sig)),
+                        format!(
+                            "the task process was killed by signal {sig} ({}){hint}",
+                            signal_name(sig)
+                        ),
                     ),
                     None,
                     Some(sig),
@@ -202,22 +209,36 @@ impl ProcessExecutor {
                 let what = match code {
                     runner::EXIT_BAD_SPEC => "could not read its task spec",
                     runner::EXIT_UNKNOWN_ELECTRON => "does not hold the electron",
-                    runner::EXIT_STALE_BUILD => "is another build than the driver (stale binary: the program was rebuilt while this driver ran; run the dispatch again, or resume it, with the new build)",
+                    runner::EXIT_STALE_BUILD => "is another build than the driver (stale binary: the program was rebuilt while this driver ran, or `program` names another build; run the dispatch again, or resume it, with the new build)",
                     _ => "exited without an outcome",
                 };
-                let kind = if code == runner::EXIT_BAD_SPEC || code == runner::EXIT_STALE_BUILD || code == runner::EXIT_UNKNOWN_ELECTRON {
+                let kind = if code == runner::EXIT_BAD_SPEC
+                    || code == runner::EXIT_STALE_BUILD
+                    || code == runner::EXIT_UNKNOWN_ELECTRON
+                {
                     TaskErrorKind::Executor
                 } else {
                     TaskErrorKind::Failed
                 };
-                let detail = if runner_says.is_empty() { String::new() } else { format!(": {runner_says}") };
+                let detail = if runner_says.is_empty() {
+                    String::new()
+                } else {
+                    format!(": {runner_says}")
+                };
                 (
-                    TaskError::new(kind, format!("the task process {what} (exit code {code}){detail}")),
+                    TaskError::new(
+                        kind,
+                        format!("the task process {what} (exit code {code}){detail}"),
+                    ),
                     Some(code),
                     None,
                 )
             }
-            (None, None) => (TaskError::executor("the task process ended without a status"), None, None),
+            (None, None) => (
+                TaskError::executor("the task process ended without a status"),
+                None,
+                None,
+            ),
         };
         Ok(TaskOutcome {
             result: Err(error),

@@ -25,16 +25,22 @@ pub(super) fn write_conn(path: &Path) -> Result<Connection, StoreError> {
 }
 
 fn key(conn: &Connection, path: &Path, id: &str) -> Result<Option<i64>, StoreError> {
-    conn.query_row("SELECT key FROM dispatches WHERE id = ?1", params![id], |r| r.get(0))
-        .optional()
-        .map_err(|e| StoreError::sqlite(path, "cannot read it", e))
+    conn.query_row(
+        "SELECT key FROM dispatches WHERE id = ?1",
+        params![id],
+        |r| r.get(0),
+    )
+    .optional()
+    .map_err(|e| StoreError::sqlite(path, "cannot read it", e))
 }
 
 /// Asks the driver of a running dispatch to cancel it (`nodes` empty) or some of its nodes.
 /// Returns `false` when there is no such dispatch.
 pub(super) fn request_cancel(path: &Path, id: &str, nodes: &[u32]) -> Result<bool, StoreError> {
     let conn = write_conn(path)?;
-    let Some(key) = key(&conn, path, id)? else { return Ok(false) };
+    let Some(key) = key(&conn, path, id)? else {
+        return Ok(false);
+    };
     let now = micros(SystemTime::now());
     let err = |e| StoreError::sqlite(path, "cannot record the cancel request", e);
     if nodes.is_empty() {
@@ -56,9 +62,15 @@ pub(super) fn request_cancel(path: &Path, id: &str, nodes: &[u32]) -> Result<boo
 }
 
 /// Takes (and deletes) the cancel requests of a dispatch: `None` cancels it all.
-pub(super) fn take_cancel_requests(conn: &Connection, path: &Path, id: &str) -> Result<Vec<Option<u32>>, StoreError> {
+pub(super) fn take_cancel_requests(
+    conn: &Connection,
+    path: &Path,
+    id: &str,
+) -> Result<Vec<Option<u32>>, StoreError> {
     let err = |e| StoreError::sqlite(path, "cannot read cancel requests", e);
-    let Some(key) = key(conn, path, id)? else { return Ok(Vec::new()) };
+    let Some(key) = key(conn, path, id)? else {
+        return Ok(Vec::new());
+    };
     let mut stmt = conn
         .prepare_cached("DELETE FROM cancel_requests WHERE dispatch = ?1 RETURNING node_id")
         .map_err(err)?;
@@ -75,7 +87,9 @@ pub(super) fn take_cancel_requests(conn: &Connection, path: &Path, id: &str) -> 
 pub(super) fn mark_cancelled(path: &Path, id: &str, nodes: &[u32]) -> Result<bool, StoreError> {
     let mut conn = write_conn(path)?;
     let err = |e| StoreError::sqlite(path, "cannot record the cancel", e);
-    let Some(key) = key(&conn, path, id)? else { return Ok(false) };
+    let Some(key) = key(&conn, path, id)? else {
+        return Ok(false);
+    };
     let now = micros(SystemTime::now());
     let tx = conn.transaction().map_err(err)?;
     if nodes.is_empty() {
@@ -122,7 +136,8 @@ pub(super) fn purge(path: &Path, which: Purge) -> Result<usize, StoreError> {
     }
     .map_err(err)?;
     if n > 0 {
-        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;").map_err(err)?;
+        conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE); VACUUM;")
+            .map_err(err)?;
     }
     Ok(n)
 }

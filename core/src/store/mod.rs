@@ -194,7 +194,11 @@ impl Store {
     ///
     /// # Errors
     /// When the store cannot be read.
-    pub fn take_cancel_requests(&self, conn: &rusqlite::Connection, id: &str) -> Result<Vec<Option<u32>>, StoreError> {
+    pub fn take_cancel_requests(
+        &self,
+        conn: &rusqlite::Connection,
+        id: &str,
+    ) -> Result<Vec<Option<u32>>, StoreError> {
         admin::take_cancel_requests(conn, &self.inner.path, id)
     }
 

@@ -72,7 +72,12 @@ impl NodeCounts {
 
     /// All the nodes counted.
     pub fn total(&self) -> usize {
-        self.new + self.running + self.completed + self.failed + self.upstream_failed + self.cancelled
+        self.new
+            + self.running
+            + self.completed
+            + self.failed
+            + self.upstream_failed
+            + self.cancelled
     }
 }
 
