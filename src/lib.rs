@@ -79,10 +79,19 @@ pub fn init() -> Result<()> {
         orbital_core::runner::Mode::Runner {
             capture_dir,
             capture_limit,
-        } => std::process::exit(orbital_core::runner::run_task(
-            capture_dir.as_deref(),
-            capture_limit,
-        )),
+            pid_file,
+        } => {
+            if let Some(path) = pid_file {
+                if let Err(e) = orbital_core::runner::lead_group(&path) {
+                    eprintln!("orbital runner: cannot write {}: {e}", path.display());
+                    std::process::exit(orbital_core::runner::EXIT_INTERNAL);
+                }
+            }
+            std::process::exit(orbital_core::runner::run_task(
+                capture_dir.as_deref(),
+                capture_limit,
+            ))
+        }
         orbital_core::runner::Mode::Query => {
             let q = orbital_core::runner::query()?;
             println!("{}", serde_json::to_string_pretty(&q).unwrap_or_default());

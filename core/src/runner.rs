@@ -58,6 +58,9 @@ pub enum Mode {
         capture_dir: Option<PathBuf>,
         /// The most bytes kept of each stream.
         capture_limit: u64,
+        /// Where to write this process's id, after making it the leader of a new process group
+        /// (so that a remote executor can kill the task and everything it started).
+        pid_file: Option<PathBuf>,
     },
     /// Print the build identity and the registered electrons.
     Query,
@@ -84,9 +87,11 @@ impl Mode {
             Some(RUNNER_ARG) => {
                 let mut capture_dir = None;
                 let mut capture_limit = DEFAULT_CAPTURE_LIMIT;
+                let mut pid_file = None;
                 while let Some(a) = args.next() {
                     match a.as_str() {
                         "--capture-dir" => capture_dir = args.next().map(PathBuf::from),
+                        "--pid-file" => pid_file = args.next().map(PathBuf::from),
                         "--capture-limit" => {
                             capture_limit = args
                                 .next()
@@ -99,6 +104,7 @@ impl Mode {
                 Mode::Runner {
                     capture_dir,
                     capture_limit,
+                    pid_file,
                 }
             }
             Some(QUERY_ARG) => Mode::Query,
@@ -131,6 +137,19 @@ pub fn query() -> Result<serde_json::Value, crate::Error> {
         "electrons": electrons,
         "lattices": lattices,
     }))
+}
+
+/// Makes this process the leader of a new session and process group, and writes its id to
+/// `path`: a remote executor kills the group (`kill -KILL -- -PID`) on a time limit or cancel.
+///
+/// # Errors
+/// When the file cannot be written.
+pub fn lead_group(path: &Path) -> std::io::Result<()> {
+    // SAFETY: setsid has no memory effects; it fails harmlessly if we already lead a group.
+    unsafe {
+        libc::setsid();
+    }
+    std::fs::write(path, std::process::id().to_string())
 }
 
 /// Runs one task: spec on stdin, outcome on stdout. Returns the exit code.
@@ -293,4 +312,56 @@ pub fn read_bounded(file: &mut File, limit: u64) -> std::io::Result<String> {
         ));
     }
     Ok(text)
+}
+
+/// The name of a signal, for error messages.
+pub fn signal_name(sig: i32) -> &'static str {
+    match sig {
+        libc::SIGKILL => "SIGKILL",
+        libc::SIGABRT => "SIGABRT",
+        libc::SIGSEGV => "SIGSEGV",
+        libc::SIGBUS => "SIGBUS",
+        libc::SIGTERM => "SIGTERM",
+        libc::SIGINT => "SIGINT",
+        libc::SIGHUP => "SIGHUP",
+        libc::SIGILL => "SIGILL",
+        libc::SIGFPE => "SIGFPE",
+        libc::SIGPIPE => "SIGPIPE",
+        _ => "a signal",
+    }
+}
+
+/// Why a task process that wrote no outcome failed, from how it ended: killed by `signal`, or
+/// exited with `code` (one of the runner's protocol codes, or another); `runner_said` is what
+/// it printed on its own stderr, and `subject` names it (`the task process`, `the task on
+/// gpu1`).
+pub fn exit_error(code: Option<i32>, signal: Option<i32>, runner_said: &str, subject: &str) -> TaskError {
+    use crate::task::TaskErrorKind;
+    if let Some(sig) = signal {
+        let hint = match sig {
+            libc::SIGKILL => " (the kernel's out-of-memory killer sends this too)",
+            libc::SIGABRT => " (an abort: a failed allocation, or `std::process::abort`)",
+            _ => "",
+        };
+        return TaskError::new(
+            TaskErrorKind::Failed,
+            format!("{subject} was killed by signal {sig} ({}){hint}", signal_name(sig)),
+        );
+    }
+    let Some(code) = code else {
+        return TaskError::executor(format!("{subject} ended without an exit status"));
+    };
+    let (what, kind) = match code {
+        EXIT_BAD_SPEC => ("could not read its task spec", TaskErrorKind::Executor),
+        EXIT_UNKNOWN_ELECTRON => ("does not hold the electron", TaskErrorKind::Executor),
+        EXIT_STALE_BUILD => (
+            "is another build than the driver (stale binary: the program was rebuilt while this \
+             driver ran, or the executor names another build; run the dispatch again, or resume \
+             it, with the new build)",
+            TaskErrorKind::Executor,
+        ),
+        _ => ("exited without an outcome", TaskErrorKind::Failed),
+    };
+    let detail = if runner_said.is_empty() { String::new() } else { format!(": {runner_said}") };
+    TaskError::new(kind, format!("{subject} {what} (exit code {code}){detail}"))
 }

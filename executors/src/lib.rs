@@ -3,6 +3,8 @@
 //! - [`local`]: tokio tasks and a blocking pool in this process (the default; no setup).
 //! - `process` (feature `process`, on by default): each task in a child process of the same
 //!   binary, with its output captured and its process group killed on time limit or cancel.
+//! - `ssh` (feature `ssh`): tasks on SSH hosts over one multiplexed connection per host, the
+//!   binary shipped once by content hash.
 //!
 //! Later executors (process, ssh, slurm, awslambda) each live in one module behind a cargo
 //! feature of the same name, so that only those who use them compile their dependencies.
@@ -13,7 +15,11 @@ pub mod blocking_pool;
 pub mod local;
 #[cfg(feature = "process")]
 pub mod process;
+#[cfg(feature = "ssh")]
+pub mod ssh;
 
 pub use local::LocalExecutor;
 #[cfg(feature = "process")]
 pub use process::ProcessExecutor;
+#[cfg(feature = "ssh")]
+pub use ssh::SshExecutor;

@@ -1,0 +1,211 @@
+//! One multiplexed connection per host, shared by every task of every dispatch in the process,
+//! opened again when it drops.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use openssh::{KnownHosts, Session, SessionBuilder};
+use tokio::sync::OnceCell;
+
+use super::{expand_local, SshExecutor};
+
+/// A host: its connection, and what was prepared on it (the binary, per remote directory).
+pub struct Host {
+    destination: String,
+    session: tokio::sync::Mutex<Option<Arc<Session>>>,
+    pub(super) binaries: Mutex<HashMap<String, Arc<OnceCell<String>>>>,
+    pub(super) home: OnceCell<String>,
+}
+
+impl std::fmt::Debug for Host {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Host").field("destination", &self.destination).finish_non_exhaustive()
+    }
+}
+
+fn hosts() -> &'static Mutex<HashMap<String, Arc<Host>>> {
+    static HOSTS: std::sync::OnceLock<Mutex<HashMap<String, Arc<Host>>>> = std::sync::OnceLock::new();
+    HOSTS.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+/// What makes two configurations the same connection.
+fn key(cfg: &SshExecutor) -> String {
+    format!(
+        "{}|{:?}|{:?}|{}",
+        cfg.destination(),
+        cfg.ssh_key_file,
+        cfg.known_hosts,
+        cfg.strict_host_key_checking
+    )
+}
+
+/// The error of a failed `openssh` call with its causes (its own message is only "failed to
+/// connect to the remote host"; what ssh said is in the chain).
+pub(super) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut parts = vec![e.to_string()];
+    let mut cur = e.source();
+    while let Some(s) = cur {
+        let text = s.to_string();
+        if !parts.iter().any(|p| p.contains(text.trim())) {
+            parts.push(text);
+        }
+        cur = s.source();
+    }
+    parts.join(": ").replace('\n', " ").trim().to_owned()
+}
+
+/// What to do about a connection error, from what ssh said.
+fn hint(cfg: &SshExecutor, said: &str) -> String {
+    let lower = said.to_ascii_lowercase();
+    if lower.contains("remote host identification has changed") || lower.contains("host key for") && lower.contains("has changed") {
+        format!(
+            "the host key of {} has CHANGED since it was recorded in the known-hosts file: someone may be \
+             intercepting the connection, or the host was reinstalled; check with its administrator, then \
+             replace its line in {}",
+            cfg.hostname,
+            cfg.known_hosts.as_deref().unwrap_or("~/.ssh/known_hosts")
+        )
+    } else if lower.contains("host key verification failed") || lower.contains("no ") && lower.contains("host key is known") {
+        format!(
+            "the host key of {} is not in the known-hosts file ({}) and strict_host_key_checking is on: add it \
+             (`ssh-keyscan -p {} {} >> FILE`, after checking its fingerprint)",
+            cfg.hostname,
+            cfg.known_hosts.as_deref().unwrap_or("~/.ssh/known_hosts"),
+            cfg.port,
+            cfg.hostname
+        )
+    } else if lower.contains("connection refused") {
+        format!("nothing accepts SSH connections on {}:{}: check `hostname` and `port`", cfg.hostname, cfg.port)
+    } else if lower.contains("permission denied") {
+        "the host refused the login: check `username` and `ssh_key_file` (is the public key in the user's authorized_keys?)"
+            .to_owned()
+    } else if lower.contains("timed out") || lower.contains("timeout") {
+        format!("no answer from {}:{} within {} s: check the host, the port and the network", cfg.hostname, cfg.port, cfg.connect_timeout_secs)
+    } else if lower.contains("could not resolve") || lower.contains("name or service not known") {
+        format!("the host name {} does not resolve: check `hostname`", cfg.hostname)
+    } else {
+        "see ssh's message above".to_owned()
+    }
+}
+
+/// A short directory for control sockets (Unix socket paths are limited to 108 bytes).
+fn control_dir() -> Result<PathBuf, String> {
+    // SAFETY: getuid has no preconditions.
+    let uid = unsafe { libc::getuid() };
+    let dir = PathBuf::from(format!("/tmp/orb-ssh-{uid}"));
+    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create the control directory {}: {e}", dir.display()))?;
+    use std::os::unix::fs::PermissionsExt;
+    let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
+    Ok(dir)
+}
+
+fn check_readable(what: &str, path: &Path) -> Result<(), String> {
+    match std::fs::File::open(path) {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!("{what} {} does not exist", path.display())),
+        Err(e) => Err(format!("{what} {} cannot be read: {e}", path.display())),
+    }
+}
+
+async fn connect(cfg: &SshExecutor) -> Result<Session, String> {
+    let mut b = SessionBuilder::default();
+    if let Some(u) = &cfg.username {
+        b.user(u.clone());
+    }
+    b.port(cfg.port);
+    if let Some(k) = &cfg.ssh_key_file {
+        let p = expand_local(k);
+        // ssh says nothing useful about a key file it cannot read: check it first.
+        check_readable("ssh_key_file", &p)?;
+        b.keyfile(p);
+    }
+    if let Some(kh) = &cfg.known_hosts {
+        let p = expand_local(kh);
+        if cfg.strict_host_key_checking {
+            check_readable("known_hosts", &p)?;
+        }
+        b.user_known_hosts_file(p);
+    }
+    b.known_hosts_check(if cfg.strict_host_key_checking { KnownHosts::Strict } else { KnownHosts::Add });
+    b.connect_timeout(Duration::from_secs(cfg.connect_timeout_secs.max(1)));
+    b.server_alive_interval(Duration::from_secs(10));
+    b.control_directory(control_dir()?);
+    b.connect_mux(&cfg.hostname).await.map_err(|e| {
+        let said = chain(&e);
+        format!("cannot connect: {said}; {}", hint(cfg, &said))
+    })
+}
+
+impl Host {
+    /// The host of this configuration, connected.
+    pub(super) async fn get(cfg: &SshExecutor) -> Result<Arc<Host>, String> {
+        let host = {
+            let mut map = hosts().lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(key(cfg))
+                .or_insert_with(|| {
+                    Arc::new(Host {
+                        destination: cfg.destination(),
+                        session: tokio::sync::Mutex::new(None),
+                        binaries: Mutex::new(HashMap::new()),
+                        home: OnceCell::new(),
+                    })
+                })
+                .clone()
+        };
+        host.session(cfg).await?;
+        Ok(host)
+    }
+
+    /// The live connection, opened (again) if there is none.
+    pub(super) async fn session(&self, cfg: &SshExecutor) -> Result<Arc<Session>, String> {
+        let mut slot = self.session.lock().await;
+        if let Some(s) = slot.as_ref() {
+            return Ok(s.clone());
+        }
+        tracing::debug!(host = %self.destination, "opening the SSH connection");
+        let s = Arc::new(connect(cfg).await?);
+        *slot = Some(s.clone());
+        Ok(s)
+    }
+
+    /// Forgets a connection that failed, so that the next task opens a new one.
+    pub(super) async fn drop_session(&self, dead: &Arc<Session>) {
+        let mut slot = self.session.lock().await;
+        if slot.as_ref().is_some_and(|s| Arc::ptr_eq(s, dead)) {
+            tracing::warn!(host = %self.destination, "the SSH connection dropped; the next task reopens it");
+            *slot = None;
+        }
+    }
+
+    /// Whether the connection still works.
+    pub(super) async fn alive(session: &Session) -> bool {
+        session.check().await.is_ok()
+    }
+
+    /// Runs a short shell command and returns its stdout, or an error with its stderr.
+    pub(super) async fn sh(&self, cfg: &SshExecutor, script: &str) -> Result<String, String> {
+        let session = self.session(cfg).await?;
+        let out = session.command("sh").arg("-c").arg(script).output().await;
+        match out {
+            Ok(o) if o.status.success() => Ok(String::from_utf8_lossy(&o.stdout).into_owned()),
+            Ok(o) => Err(format!(
+                "`{script}` failed (exit {}): {}",
+                o.status.code().map_or("?".into(), |c| c.to_string()),
+                String::from_utf8_lossy(&o.stderr).trim()
+            )),
+            Err(e) => {
+                if !Host::alive(&session).await {
+                    self.drop_session(&session).await;
+                }
+                Err(format!("the connection failed: {}", chain(&e)))
+            }
+        }
+    }
+}
+
+/// Quotes a string for a POSIX shell.
+pub(super) fn quote(s: &str) -> String {
+    format!("'{}'", s.replace('\'', r"'\''"))
+}

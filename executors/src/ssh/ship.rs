@@ -1,0 +1,173 @@
+//! Shipping the task binary to a host: once per build, content-addressed, atomically.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use openssh_sftp_client::{Sftp, SftpOptions};
+use tokio::io::AsyncReadExt;
+use tokio::sync::OnceCell;
+
+use super::connection::{chain, quote, Host};
+use super::SshExecutor;
+
+impl Host {
+    /// The remote home directory.
+    async fn home(&self, cfg: &SshExecutor) -> Result<String, String> {
+        self.home
+            .get_or_try_init(|| async {
+                let home = self.sh(cfg, "printf %s \"$HOME\"").await?;
+                if home.is_empty() {
+                    return Err("the remote account has no $HOME; set `remote_dir` to an absolute path".to_owned());
+                }
+                Ok(home)
+            })
+            .await
+            .cloned()
+    }
+
+    /// `remote_dir` with `~` expanded on the host.
+    pub(super) async fn remote_dir(&self, cfg: &SshExecutor) -> Result<String, String> {
+        let rd = cfg.remote_dir.trim_end_matches('/');
+        Ok(match rd.strip_prefix('~') {
+            Some(rest) => format!("{}{rest}", self.home(cfg).await?),
+            None => rd.to_owned(),
+        })
+    }
+
+    /// The path of this build's binary on the host, shipped there first if needed.
+    pub(super) async fn binary(&self, cfg: &SshExecutor) -> Result<String, String> {
+        let cell = {
+            let mut map = self.binaries.lock().unwrap_or_else(|p| p.into_inner());
+            map.entry(cfg.remote_dir.clone()).or_insert_with(|| Arc::new(OnceCell::new())).clone()
+        };
+        cell.get_or_try_init(|| self.ship(cfg)).await.cloned()
+    }
+
+    async fn ship(&self, cfg: &SshExecutor) -> Result<String, String> {
+        self.check_compatible(cfg).await?;
+        let rd = self.remote_dir(cfg).await?;
+        let (bin_dir, tasks_dir) = (format!("{rd}/bin"), format!("{rd}/tasks"));
+        self.sh(
+            cfg,
+            &format!(
+                "mkdir -p {b} {t} && test -w {b} && test -w {t}",
+                b = quote(&bin_dir),
+                t = quote(&tasks_dir)
+            ),
+        )
+        .await
+        .map_err(|e| format!("remote_dir {rd} is not writable on the host: {e}; set `remote_dir` to a directory the user may write"))?;
+        let build = orbital_core::identity::current().map_err(|e| format!("cannot compute this program's build identity: {e}"))?;
+        let target = format!("{bin_dir}/{build}");
+        if self.sh(cfg, &format!("test -x {}", quote(&target))).await.is_ok() {
+            tracing::debug!(%target, "the binary is already on the host");
+            return Ok(target);
+        }
+        let exe = std::env::current_exe().map_err(|e| format!("cannot find this program's executable: {e}"))?;
+        let size = std::fs::metadata(&exe).map(|m| m.len()).unwrap_or(0);
+        let t0 = Instant::now();
+        let tmp = format!("{bin_dir}/.{build}.part-{}-{}", std::process::id(), t0.elapsed().as_nanos());
+        self.upload(cfg, &exe, &tmp).await.map_err(|e| format!("uploading the binary to {tmp} failed: {e}"))?;
+        // Executable, then renamed into place: a partial upload is never run.
+        self.sh(cfg, &format!("chmod 755 {t} && mv -f {t} {f}", t = quote(&tmp), f = quote(&target)))
+            .await
+            .map_err(|e| format!("cannot install the binary at {target}: {e}"))?;
+        tracing::info!(
+            %target,
+            mb = size as f64 / 1e6,
+            secs = t0.elapsed().as_secs_f64(),
+            "shipped the task binary"
+        );
+        Ok(target)
+    }
+
+    async fn upload(&self, cfg: &SshExecutor, exe: &std::path::Path, remote: &str) -> Result<(), String> {
+        let session = self.session(cfg).await?;
+        let sftp = Sftp::from_clonable_session(session, SftpOptions::default())
+            .await
+            .map_err(|e| format!("cannot open SFTP: {}", chain(&e)))?;
+        let result = async {
+            let mut local = tokio::fs::File::open(exe).await.map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
+            let mut file = sftp.create(remote).await.map_err(|e| chain(&e))?;
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let n = local.read(&mut buf).await.map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
+                if n == 0 {
+                    break;
+                }
+                file.write_all(&buf[..n]).await.map_err(|e| chain(&e))?;
+            }
+            file.close().await.map_err(|e| chain(&e))?;
+            Ok::<(), String>(())
+        }
+        .await;
+        let _ = sftp.close().await;
+        if result.is_err() {
+            let _ = self.sh(cfg, &format!("rm -f {}", quote(remote))).await;
+        }
+        result
+    }
+
+    /// Checks that the host can run this binary: same OS and architecture, and a C library
+    /// at least as new as this one's.
+    async fn check_compatible(&self, cfg: &SshExecutor) -> Result<(), String> {
+        let out = self
+            .sh(cfg, "uname -s; uname -m; getconf GNU_LIBC_VERSION 2>/dev/null || echo 'libc unknown'")
+            .await?;
+        let mut lines = out.lines().map(str::trim);
+        let (os, arch, libc_line) = (
+            lines.next().unwrap_or_default().to_owned(),
+            lines.next().unwrap_or_default().to_owned(),
+            lines.next().unwrap_or_default().to_owned(),
+        );
+        let local_arch = std::env::consts::ARCH;
+        let same_arch = arch == local_arch || (local_arch == "aarch64" && arch == "arm64");
+        if !os.eq_ignore_ascii_case(std::env::consts::OS) || !same_arch {
+            return Err(format!(
+                "the host runs {os} on {arch}, and this binary is for {} on {local_arch}: build the program for the \
+                 host's target (e.g. `cargo zigbuild --release --target {arch}-unknown-linux-gnu.2.17`) and dispatch \
+                 from that build",
+                std::env::consts::OS
+            ));
+        }
+        if cfg!(target_env = "gnu") {
+            let remote = libc_line.strip_prefix("glibc ").and_then(parse_version);
+            let local = local_glibc();
+            match (remote, local) {
+                (None, _) => {
+                    return Err(format!(
+                        "the host has no GNU C library ({libc_line}), and this binary needs one: build a static \
+                         binary for it (`--target {arch}-unknown-linux-musl`)"
+                    ))
+                }
+                (Some(r), Some(l)) if r < l => {
+                    return Err(format!(
+                        "the host's glibc is {}.{}, older than this binary's {}.{}: build against an older glibc \
+                         (e.g. `cargo zigbuild --release --target {arch}-unknown-linux-gnu.2.17`)",
+                        r.0, r.1, l.0, l.1
+                    ))
+                }
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+}
+
+fn parse_version(s: &str) -> Option<(u32, u32)> {
+    let mut it = s.trim().split('.');
+    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
+}
+
+fn local_glibc() -> Option<(u32, u32)> {
+    #[cfg(target_env = "gnu")]
+    {
+        // SAFETY: returns a pointer to a static, NUL-terminated string.
+        let v = unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) };
+        parse_version(v.to_str().ok()?)
+    }
+    #[cfg(not(target_env = "gnu"))]
+    {
+        None
+    }
+}
