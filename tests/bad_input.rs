@@ -43,14 +43,14 @@ async fn an_unknown_executor_is_refused_at_dispatch_and_nothing_is_stored() -> o
             assert_eq!(name, "nowhere");
             let mut configured = configured.clone();
             configured.sort();
-            assert_eq!(configured, ["gpu", "lim", "local"]);
+            assert_eq!(configured, ["gpu", "lim", "local", "process"]);
         }
         other => panic!("expected UnknownExecutor, got {other:?}"),
     }
     let text = err.to_string();
     assert!(text.contains("unknown executor `nowhere`"), "{text}");
     assert!(
-        text.contains("configured executors: local, gpu, lim"),
+        text.contains("configured executors: local, process, gpu, lim"),
         "{text}"
     );
     assert!(
@@ -59,11 +59,13 @@ async fn an_unknown_executor_is_refused_at_dispatch_and_nothing_is_stored() -> o
     );
     assert!(rt.list(10)?.is_empty(), "nothing was stored");
 
-    // Without any configuration, `local` is the one name there is.
+    // Without any configuration, the built-in `local` and `process` are the names there are.
     let dir = tempfile::tempdir().unwrap();
     let rt = common::runtime(&dir)?;
     match rt.dispatch(goes_nowhere::build(1)).await.unwrap_err() {
-        orbital::Error::UnknownExecutor { configured, .. } => assert_eq!(configured, ["local"]),
+        orbital::Error::UnknownExecutor { configured, .. } => {
+            assert_eq!(configured, ["local", "process"])
+        }
         other => panic!("expected UnknownExecutor, got {other:?}"),
     }
     assert!(rt.list(10)?.is_empty());
@@ -197,7 +199,7 @@ fn a_missing_config_file_means_the_defaults() -> orbital::Result<()> {
         .config_file(dir.path().join("absent.toml"))
         .store_path(dir.path().join("o.db"))
         .build()?;
-    assert_eq!(rt.executor_names(), ["local"]);
+    assert_eq!(rt.executor_names(), ["local", "process"]);
     assert!(rt.config().file.is_none());
     Ok(())
 }

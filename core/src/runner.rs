@@ -335,7 +335,12 @@ pub fn signal_name(sig: i32) -> &'static str {
 /// exited with `code` (one of the runner's protocol codes, or another); `runner_said` is what
 /// it printed on its own stderr, and `subject` names it (`the task process`, `the task on
 /// gpu1`).
-pub fn exit_error(code: Option<i32>, signal: Option<i32>, runner_said: &str, subject: &str) -> TaskError {
+pub fn exit_error(
+    code: Option<i32>,
+    signal: Option<i32>,
+    runner_said: &str,
+    subject: &str,
+) -> TaskError {
     use crate::task::TaskErrorKind;
     if let Some(sig) = signal {
         let hint = match sig {
@@ -345,7 +350,10 @@ pub fn exit_error(code: Option<i32>, signal: Option<i32>, runner_said: &str, sub
         };
         return TaskError::new(
             TaskErrorKind::Failed,
-            format!("{subject} was killed by signal {sig} ({}){hint}", signal_name(sig)),
+            format!(
+                "{subject} was killed by signal {sig} ({}){hint}",
+                signal_name(sig)
+            ),
         );
     }
     let Some(code) = code else {
@@ -362,6 +370,10 @@ pub fn exit_error(code: Option<i32>, signal: Option<i32>, runner_said: &str, sub
         ),
         _ => ("exited without an outcome", TaskErrorKind::Failed),
     };
-    let detail = if runner_said.is_empty() { String::new() } else { format!(": {runner_said}") };
+    let detail = if runner_said.is_empty() {
+        String::new()
+    } else {
+        format!(": {runner_said}")
+    };
     TaskError::new(kind, format!("{subject} {what} (exit code {code}){detail}"))
 }

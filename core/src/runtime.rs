@@ -252,8 +252,7 @@ impl Runtime {
             ))
         })?;
         let inputs: Vec<bytes::Bytes> = crate::codec::decode(&stored.inputs)?;
-        let workflow: Workflow<Untyped> =
-            Workflow::rebuild(lattice, inputs).map_err(refuse)?;
+        let workflow: Workflow<Untyped> = Workflow::rebuild(lattice, inputs).map_err(refuse)?;
         dispatcher::start(self.clone(), dispatch_id.to_owned(), workflow, Some(stored))
     }
 

@@ -21,7 +21,7 @@ use std::process::Stdio;
 use std::time::SystemTime;
 
 use orbital_core::runner::{self, DEFAULT_CAPTURE_LIMIT};
-use orbital_core::{protocol, Executor, Task, TaskError, TaskErrorKind, TaskOutcome};
+use orbital_core::{protocol, Executor, Task, TaskError, TaskOutcome};
 use serde::{Deserialize, Serialize};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -77,21 +77,6 @@ impl Drop for KillGroup {
                 libc::killpg(pgid, libc::SIGKILL);
             }
         }
-    }
-}
-
-fn signal_name(sig: i32) -> &'static str {
-    match sig {
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGINT => "SIGINT",
-        libc::SIGILL => "SIGILL",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGPIPE => "SIGPIPE",
-        _ => "a signal",
     }
 }
 
@@ -186,60 +171,8 @@ impl ProcessExecutor {
                 .and_then(|mut f| runner::read_bounded(&mut f, self.capture_limit))
                 .ok()
         };
-        let (error, code, signal) = match (status.code(), status.signal()) {
-            (_, Some(sig)) => {
-                let hint = match sig {
-                    libc::SIGKILL => " (the kernel's out-of-memory killer sends this too)",
-                    libc::SIGABRT => " (an abort: a failed allocation, or `std::process::abort`)",
-                    _ => "",
-                };
-                (
-                    TaskError::new(
-                        TaskErrorKind::Failed,
-                        format!(
-                            "the task process was killed by signal {sig} ({}){hint}",
-                            signal_name(sig)
-                        ),
-                    ),
-                    None,
-                    Some(sig),
-                )
-            }
-            (Some(code), None) => {
-                let what = match code {
-                    runner::EXIT_BAD_SPEC => "could not read its task spec",
-                    runner::EXIT_UNKNOWN_ELECTRON => "does not hold the electron",
-                    runner::EXIT_STALE_BUILD => "is another build than the driver (stale binary: the program was rebuilt while this driver ran, or `program` names another build; run the dispatch again, or resume it, with the new build)",
-                    _ => "exited without an outcome",
-                };
-                let kind = if code == runner::EXIT_BAD_SPEC
-                    || code == runner::EXIT_STALE_BUILD
-                    || code == runner::EXIT_UNKNOWN_ELECTRON
-                {
-                    TaskErrorKind::Executor
-                } else {
-                    TaskErrorKind::Failed
-                };
-                let detail = if runner_says.is_empty() {
-                    String::new()
-                } else {
-                    format!(": {runner_says}")
-                };
-                (
-                    TaskError::new(
-                        kind,
-                        format!("the task process {what} (exit code {code}){detail}"),
-                    ),
-                    Some(code),
-                    None,
-                )
-            }
-            (None, None) => (
-                TaskError::executor("the task process ended without a status"),
-                None,
-                None,
-            ),
-        };
+        let (code, signal) = (status.code(), status.signal());
+        let error = runner::exit_error(code, signal, &runner_says, "the task process");
         Ok(TaskOutcome {
             result: Err(error),
             stdout: capture("stdout"),

@@ -21,12 +21,15 @@ pub struct Host {
 
 impl std::fmt::Debug for Host {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Host").field("destination", &self.destination).finish_non_exhaustive()
+        f.debug_struct("Host")
+            .field("destination", &self.destination)
+            .finish_non_exhaustive()
     }
 }
 
 fn hosts() -> &'static Mutex<HashMap<String, Arc<Host>>> {
-    static HOSTS: std::sync::OnceLock<Mutex<HashMap<String, Arc<Host>>>> = std::sync::OnceLock::new();
+    static HOSTS: std::sync::OnceLock<Mutex<HashMap<String, Arc<Host>>>> =
+        std::sync::OnceLock::new();
     HOSTS.get_or_init(|| Mutex::new(HashMap::new()))
 }
 
@@ -59,7 +62,9 @@ pub(super) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
 /// What to do about a connection error, from what ssh said.
 fn hint(cfg: &SshExecutor, said: &str) -> String {
     let lower = said.to_ascii_lowercase();
-    if lower.contains("remote host identification has changed") || lower.contains("host key for") && lower.contains("has changed") {
+    if lower.contains("remote host identification has changed")
+        || lower.contains("host key for") && lower.contains("has changed")
+    {
         format!(
             "the host key of {} has CHANGED since it was recorded in the known-hosts file: someone may be \
              intercepting the connection, or the host was reinstalled; check with its administrator, then \
@@ -67,7 +72,9 @@ fn hint(cfg: &SshExecutor, said: &str) -> String {
             cfg.hostname,
             cfg.known_hosts.as_deref().unwrap_or("~/.ssh/known_hosts")
         )
-    } else if lower.contains("host key verification failed") || lower.contains("no ") && lower.contains("host key is known") {
+    } else if lower.contains("host key verification failed")
+        || lower.contains("no ") && lower.contains("host key is known")
+    {
         format!(
             "the host key of {} is not in the known-hosts file ({}) and strict_host_key_checking is on: add it \
              (`ssh-keyscan -p {} {} >> FILE`, after checking its fingerprint)",
@@ -77,14 +84,23 @@ fn hint(cfg: &SshExecutor, said: &str) -> String {
             cfg.hostname
         )
     } else if lower.contains("connection refused") {
-        format!("nothing accepts SSH connections on {}:{}: check `hostname` and `port`", cfg.hostname, cfg.port)
+        format!(
+            "nothing accepts SSH connections on {}:{}: check `hostname` and `port`",
+            cfg.hostname, cfg.port
+        )
     } else if lower.contains("permission denied") {
         "the host refused the login: check `username` and `ssh_key_file` (is the public key in the user's authorized_keys?)"
             .to_owned()
     } else if lower.contains("timed out") || lower.contains("timeout") {
-        format!("no answer from {}:{} within {} s: check the host, the port and the network", cfg.hostname, cfg.port, cfg.connect_timeout_secs)
+        format!(
+            "no answer from {}:{} within {} s: check the host, the port and the network",
+            cfg.hostname, cfg.port, cfg.connect_timeout_secs
+        )
     } else if lower.contains("could not resolve") || lower.contains("name or service not known") {
-        format!("the host name {} does not resolve: check `hostname`", cfg.hostname)
+        format!(
+            "the host name {} does not resolve: check `hostname`",
+            cfg.hostname
+        )
     } else {
         "see ssh's message above".to_owned()
     }
@@ -95,7 +111,8 @@ fn control_dir() -> Result<PathBuf, String> {
     // SAFETY: getuid has no preconditions.
     let uid = unsafe { libc::getuid() };
     let dir = PathBuf::from(format!("/tmp/orb-ssh-{uid}"));
-    std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create the control directory {}: {e}", dir.display()))?;
+    std::fs::create_dir_all(&dir)
+        .map_err(|e| format!("cannot create the control directory {}: {e}", dir.display()))?;
     use std::os::unix::fs::PermissionsExt;
     let _ = std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700));
     Ok(dir)
@@ -104,7 +121,9 @@ fn control_dir() -> Result<PathBuf, String> {
 fn check_readable(what: &str, path: &Path) -> Result<(), String> {
     match std::fs::File::open(path) {
         Ok(_) => Ok(()),
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Err(format!("{what} {} does not exist", path.display())),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            Err(format!("{what} {} does not exist", path.display()))
+        }
         Err(e) => Err(format!("{what} {} cannot be read: {e}", path.display())),
     }
 }
@@ -128,7 +147,11 @@ async fn connect(cfg: &SshExecutor) -> Result<Session, String> {
         }
         b.user_known_hosts_file(p);
     }
-    b.known_hosts_check(if cfg.strict_host_key_checking { KnownHosts::Strict } else { KnownHosts::Add });
+    b.known_hosts_check(if cfg.strict_host_key_checking {
+        KnownHosts::Strict
+    } else {
+        KnownHosts::Add
+    });
     b.connect_timeout(Duration::from_secs(cfg.connect_timeout_secs.max(1)));
     b.server_alive_interval(Duration::from_secs(10));
     b.control_directory(control_dir()?);

@@ -17,7 +17,10 @@ impl Host {
             .get_or_try_init(|| async {
                 let home = self.sh(cfg, "printf %s \"$HOME\"").await?;
                 if home.is_empty() {
-                    return Err("the remote account has no $HOME; set `remote_dir` to an absolute path".to_owned());
+                    return Err(
+                        "the remote account has no $HOME; set `remote_dir` to an absolute path"
+                            .to_owned(),
+                    );
                 }
                 Ok(home)
             })
@@ -38,7 +41,9 @@ impl Host {
     pub(super) async fn binary(&self, cfg: &SshExecutor) -> Result<String, String> {
         let cell = {
             let mut map = self.binaries.lock().unwrap_or_else(|p| p.into_inner());
-            map.entry(cfg.remote_dir.clone()).or_insert_with(|| Arc::new(OnceCell::new())).clone()
+            map.entry(cfg.remote_dir.clone())
+                .or_insert_with(|| Arc::new(OnceCell::new()))
+                .clone()
         };
         cell.get_or_try_init(|| self.ship(cfg)).await.cloned()
     }
@@ -57,21 +62,40 @@ impl Host {
         )
         .await
         .map_err(|e| format!("remote_dir {rd} is not writable on the host: {e}; set `remote_dir` to a directory the user may write"))?;
-        let build = orbital_core::identity::current().map_err(|e| format!("cannot compute this program's build identity: {e}"))?;
+        let build = orbital_core::identity::current()
+            .map_err(|e| format!("cannot compute this program's build identity: {e}"))?;
         let target = format!("{bin_dir}/{build}");
-        if self.sh(cfg, &format!("test -x {}", quote(&target))).await.is_ok() {
+        if self
+            .sh(cfg, &format!("test -x {}", quote(&target)))
+            .await
+            .is_ok()
+        {
             tracing::debug!(%target, "the binary is already on the host");
             return Ok(target);
         }
-        let exe = std::env::current_exe().map_err(|e| format!("cannot find this program's executable: {e}"))?;
+        let exe = std::env::current_exe()
+            .map_err(|e| format!("cannot find this program's executable: {e}"))?;
         let size = std::fs::metadata(&exe).map(|m| m.len()).unwrap_or(0);
         let t0 = Instant::now();
-        let tmp = format!("{bin_dir}/.{build}.part-{}-{}", std::process::id(), t0.elapsed().as_nanos());
-        self.upload(cfg, &exe, &tmp).await.map_err(|e| format!("uploading the binary to {tmp} failed: {e}"))?;
-        // Executable, then renamed into place: a partial upload is never run.
-        self.sh(cfg, &format!("chmod 755 {t} && mv -f {t} {f}", t = quote(&tmp), f = quote(&target)))
+        let tmp = format!(
+            "{bin_dir}/.{build}.part-{}-{}",
+            std::process::id(),
+            t0.elapsed().as_nanos()
+        );
+        self.upload(cfg, &exe, &tmp)
             .await
-            .map_err(|e| format!("cannot install the binary at {target}: {e}"))?;
+            .map_err(|e| format!("uploading the binary to {tmp} failed: {e}"))?;
+        // Executable, then renamed into place: a partial upload is never run.
+        self.sh(
+            cfg,
+            &format!(
+                "chmod 755 {t} && mv -f {t} {f}",
+                t = quote(&tmp),
+                f = quote(&target)
+            ),
+        )
+        .await
+        .map_err(|e| format!("cannot install the binary at {target}: {e}"))?;
         tracing::info!(
             %target,
             mb = size as f64 / 1e6,
@@ -81,17 +105,27 @@ impl Host {
         Ok(target)
     }
 
-    async fn upload(&self, cfg: &SshExecutor, exe: &std::path::Path, remote: &str) -> Result<(), String> {
+    async fn upload(
+        &self,
+        cfg: &SshExecutor,
+        exe: &std::path::Path,
+        remote: &str,
+    ) -> Result<(), String> {
         let session = self.session(cfg).await?;
         let sftp = Sftp::from_clonable_session(session, SftpOptions::default())
             .await
             .map_err(|e| format!("cannot open SFTP: {}", chain(&e)))?;
         let result = async {
-            let mut local = tokio::fs::File::open(exe).await.map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
+            let mut local = tokio::fs::File::open(exe)
+                .await
+                .map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
             let mut file = sftp.create(remote).await.map_err(|e| chain(&e))?;
             let mut buf = vec![0u8; 1 << 20];
             loop {
-                let n = local.read(&mut buf).await.map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
+                let n = local
+                    .read(&mut buf)
+                    .await
+                    .map_err(|e| format!("cannot read {}: {e}", exe.display()))?;
                 if n == 0 {
                     break;
                 }
@@ -112,7 +146,10 @@ impl Host {
     /// at least as new as this one's.
     async fn check_compatible(&self, cfg: &SshExecutor) -> Result<(), String> {
         let out = self
-            .sh(cfg, "uname -s; uname -m; getconf GNU_LIBC_VERSION 2>/dev/null || echo 'libc unknown'")
+            .sh(
+                cfg,
+                "uname -s; uname -m; getconf GNU_LIBC_VERSION 2>/dev/null || echo 'libc unknown'",
+            )
             .await?;
         let mut lines = out.lines().map(str::trim);
         let (os, arch, libc_line) = (

@@ -82,9 +82,12 @@ pub(super) async fn run(cfg: &SshExecutor, mut task: Task) -> Result<TaskOutcome
     let bin = host.binary(cfg).await.map_err(on_host)?;
     let rd = host.remote_dir(cfg).await.map_err(on_host)?;
     let session = host.session(cfg).await.map_err(on_host)?;
-    task.spec.build_id = orbital_core::identity::current()
-        .map_err(|e| TaskError::executor(format!("cannot compute this program's build identity: {e}")))?;
-    let nanos = started.duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_nanos());
+    task.spec.build_id = orbital_core::identity::current().map_err(|e| {
+        TaskError::executor(format!("cannot compute this program's build identity: {e}"))
+    })?;
+    let nanos = started
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos());
     let dir = format!(
         "{rd}/tasks/{}-{}-{}-{nanos}",
         task.spec.dispatch_id, task.spec.node_id, task.spec.attempt
@@ -150,7 +153,9 @@ pub(super) async fn run(cfg: &SshExecutor, mut task: Task) -> Result<TaskOutcome
                 host.drop_session(&session).await;
                 guard.armed = false; // nothing to reach the host with
             }
-            return Err(on_host(format!("the connection failed during the task: {said}")));
+            return Err(on_host(format!(
+                "the connection failed during the task: {said}"
+            )));
         }
     };
     let said = String::from_utf8_lossy(&err).trim().to_owned();
@@ -187,7 +192,11 @@ pub(super) async fn run(cfg: &SshExecutor, mut task: Task) -> Result<TaskOutcome
 }
 
 /// What a task that died without an outcome had printed; removes its directory.
-async fn fetch_captures(session: &Session, dir: &str, limit: u64) -> (Option<String>, Option<String>) {
+async fn fetch_captures(
+    session: &Session,
+    dir: &str,
+    limit: u64,
+) -> (Option<String>, Option<String>) {
     let d = quote(dir);
     let read = |name: &str| format!("head -c {limit} {d}/{name} 2>/dev/null");
     let get = |cmd: String| async move {
