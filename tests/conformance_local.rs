@@ -13,6 +13,7 @@ fn main() {
     let suite = conformance::Suite {
         config_toml: "[executors.under_test]\ntype = \"local\"\n".into(),
         expect: conformance::Expect::LOCAL,
+        stale: conformance::stale_via_program,
     };
     libtest_mimic::run(&args, conformance::trials(suite)).exit();
 }

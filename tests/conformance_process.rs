@@ -31,6 +31,7 @@ fn main() {
     let suite = Arc::new(conformance::Suite {
         config_toml: CONFIG.into(),
         expect: conformance::Expect::PROCESS,
+        stale: conformance::stale_via_program,
     });
     let mut trials = conformance::trials((*suite).clone());
     for (name, case) in [

@@ -132,6 +132,16 @@ pub struct Suite {
     pub config_toml: String,
     /// What the executor promises.
     pub expect: Expect,
+    /// How to make the executor run a stale build (a copy of this binary with bytes appended,
+    /// at the given path): returns a runtime whose `under_test` runs that copy. Used when
+    /// `expect.checks_build_identity`; [`stale_via_program`] for executors with a `program` key.
+    pub stale: fn(&Ctx, &Path) -> Result<orbital::Runtime, Failed>,
+}
+
+/// Makes `under_test` run a stale build through its `program` key (the process executor).
+pub fn stale_via_program(ctx: &Ctx, stale: &Path) -> Result<orbital::Runtime, Failed> {
+    let program = stale.display().to_string();
+    ctx.runtime_with(|c| set_under_test(c, "program", toml::Value::String(program)))
 }
 
 /// A case: runs in a trial's context, fails by returning an error or panicking.
@@ -192,6 +202,8 @@ pub fn trial(suite: &Arc<Suite>, name: &str, case: Case) -> Trial {
 pub struct Ctx {
     /// What the executor promises.
     pub expect: Expect,
+    /// How to make the executor run a stale build (see [`Suite::stale`]).
+    pub stale: fn(&Ctx, &Path) -> Result<orbital::Runtime, Failed>,
     /// The trial's name (to run it again in a child process).
     pub name: String,
     /// Whether this is the child process running the in-process half of the trial.
@@ -248,6 +260,7 @@ impl Ctx {
             .build()?;
         Ok(Ctx {
             expect: suite.expect,
+            stale: suite.stale,
             name,
             in_child,
             config,
@@ -1340,8 +1353,7 @@ fn stale_binary(ctx: &Ctx) -> Result<(), Failed> {
         .append(true)
         .open(&stale)?
         .write_all(b"\norbital conformance: another build\n")?;
-    let program = stale.display().to_string();
-    let rt = ctx.runtime_with(|c| set_under_test(c, "program", toml::Value::String(program)))?;
+    let rt = (ctx.stale)(ctx, &stale)?;
     let result = ctx.block_on(run(&rt, identify::build(), 120))?;
     assert_eq!(result.status(), DispatchStatus::Failed);
     for name in ["whoami", "add"] {

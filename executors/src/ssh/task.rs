@@ -58,7 +58,9 @@ fn script(cfg: &SshExecutor, bin: &str, dir: &str) -> String {
         s.push_str(&format!(" {}", quote(&format!("{k}={v}"))));
     }
     s.push_str(&format!(
-        " ORBITAL_PROGRESS=0 {} {} --capture-dir \"$D\" --capture-limit {} --pid-file \"$D/pid\"\nrc=$?\n",
+        " ORBITAL_PROGRESS=0 {} {} --capture-dir \"$D\" --capture-limit {} --pid-file \"$D/pid\"\nrc=$?\n\
+         # Nothing the task started outlives it.\n\
+         pid=$(cat \"$D/pid\" 2>/dev/null) && kill -KILL -- -\"$pid\" 2>/dev/null\n",
         quote(bin),
         runner::RUNNER_ARG,
         cfg.capture_limit
