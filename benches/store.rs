@@ -35,6 +35,10 @@ fn bench(c: &mut Criterion) {
                 output_type: "u64".into(),
                 node_count: NODES as usize,
                 created: SystemTime::now(),
+                program: None,
+                build_id: None,
+                driver_pid: std::process::id(),
+                driver_host: "bench".into(),
             }));
             store.send(StoreOp::Nodes {
                 dispatch: id.clone(),

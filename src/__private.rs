@@ -163,6 +163,8 @@ pub fn run_main<F: Future>(body: F) -> F::Output {
                     eprintln!("error: {e}");
                 }
             }
+            #[cfg(feature = "ssh")]
+            orbital_executors::ssh::close_all().await;
             out
         }),
         Err(e) => {

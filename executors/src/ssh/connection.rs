@@ -6,15 +6,21 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use openssh::{KnownHosts, Session, SessionBuilder};
+use openssh::{ControlPersist, KnownHosts, Session, SessionBuilder};
 use tokio::sync::OnceCell;
 
 use super::{expand_local, SshExecutor};
 
+/// How long (seconds) an idle ControlMaster lives on.
+const MASTER_IDLE: std::num::NonZeroUsize = match std::num::NonZeroUsize::new(60) {
+    Some(n) => n,
+    None => unreachable!(),
+};
+
 /// A host: its connection, and what was prepared on it (the binary, per remote directory).
 pub struct Host {
     destination: String,
-    session: tokio::sync::Mutex<Option<Arc<Session>>>,
+    session: tokio::sync::Mutex<Option<(Arc<Session>, std::time::Instant)>>,
     pub(super) binaries: Mutex<HashMap<String, Arc<OnceCell<String>>>>,
     pub(super) home: OnceCell<String>,
 }
@@ -155,6 +161,9 @@ async fn connect(cfg: &SshExecutor) -> Result<Session, String> {
     b.connect_timeout(Duration::from_secs(cfg.connect_timeout_secs.max(1)));
     b.server_alive_interval(Duration::from_secs(10));
     b.control_directory(control_dir()?);
+    // The master outlives nothing for long: a process that ends without closing it (killed, or
+    // a test) leaves it behind for at most this long.
+    b.control_persist(ControlPersist::IdleFor(MASTER_IDLE));
     b.connect_mux(&cfg.hostname).await.map_err(|e| {
         let said = chain(&e);
         format!("cannot connect: {said}; {}", hint(cfg, &said))
@@ -184,19 +193,25 @@ impl Host {
     /// The live connection, opened (again) if there is none.
     pub(super) async fn session(&self, cfg: &SshExecutor) -> Result<Arc<Session>, String> {
         let mut slot = self.session.lock().await;
-        if let Some(s) = slot.as_ref() {
-            return Ok(s.clone());
+        if let Some((s, last)) = slot.as_mut() {
+            // A master idle for a while may have exited (see `MASTER_IDLE`): check it then.
+            let fresh = last.elapsed() < Duration::from_secs(30);
+            if fresh || Host::alive(s).await {
+                *last = std::time::Instant::now();
+                return Ok(s.clone());
+            }
+            tracing::debug!(host = %self.destination, "the idle SSH connection had closed");
         }
         tracing::debug!(host = %self.destination, "opening the SSH connection");
         let s = Arc::new(connect(cfg).await?);
-        *slot = Some(s.clone());
+        *slot = Some((s.clone(), std::time::Instant::now()));
         Ok(s)
     }
 
     /// Forgets a connection that failed, so that the next task opens a new one.
     pub(super) async fn drop_session(&self, dead: &Arc<Session>) {
         let mut slot = self.session.lock().await;
-        if slot.as_ref().is_some_and(|s| Arc::ptr_eq(s, dead)) {
+        if slot.as_ref().is_some_and(|(s, _)| Arc::ptr_eq(s, dead)) {
             tracing::warn!(host = %self.destination, "the SSH connection dropped; the next task reopens it");
             *slot = None;
         }
@@ -231,4 +246,26 @@ impl Host {
 /// Quotes a string for a POSIX shell.
 pub(super) fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
+}
+
+/// Closes every host's connection (its ControlMaster exits). `#[orbital::main]` calls this when
+/// `main` returns; a later task opens the connection again.
+pub async fn close_all() {
+    let all: Vec<Arc<Host>> = hosts()
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .values()
+        .cloned()
+        .collect();
+    for host in all {
+        let taken = host.session.lock().await.take();
+        if let Some((s, _)) = taken {
+            match Arc::try_unwrap(s) {
+                Ok(session) => {
+                    let _ = session.close().await;
+                }
+                Err(shared) => drop(shared), // a task still holds it; its master idles out
+            }
+        }
+    }
 }

@@ -47,7 +47,7 @@ use orbital_core::runner::DEFAULT_CAPTURE_LIMIT;
 use orbital_core::{Executor, ExecutorContext, ExecutorError, Task, TaskOutcome};
 use serde::{Deserialize, Serialize};
 
-pub use connection::Host;
+pub use connection::{close_all, Host};
 
 /// Runs tasks on an SSH host. See the [module documentation](self).
 #[derive(Debug, Clone, Serialize, Deserialize)]
