@@ -312,13 +312,18 @@ pub(crate) fn start<T>(
     })
 }
 
+/// The inputs as JSON for people; an input too large to render is shown by its size (the
+/// encoded inputs are stored whole either way).
 fn inputs_json(lattice: &LatticeDef, inputs: &[Bytes]) -> String {
+    const MAX_RENDERED: usize = 1 << 20;
     let mut map = serde_json::Map::new();
     for (p, b) in lattice.params.iter().zip(inputs) {
-        map.insert(
-            p.name.to_owned(),
-            (p.ty.to_json)(b).unwrap_or(serde_json::Value::Null),
-        );
+        let value = if b.len() > MAX_RENDERED {
+            serde_json::Value::String(format!("<{} bytes, not rendered>", b.len()))
+        } else {
+            (p.ty.to_json)(b).unwrap_or(serde_json::Value::Null)
+        };
+        map.insert(p.name.to_owned(), value);
     }
     serde_json::Value::Object(map).to_string()
 }

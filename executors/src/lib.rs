@@ -15,6 +15,8 @@ pub mod blocking_pool;
 pub mod local;
 #[cfg(feature = "process")]
 pub mod process;
+#[cfg(any(feature = "process", feature = "ssh"))]
+mod runner_io;
 #[cfg(feature = "ssh")]
 pub mod ssh;
 

@@ -23,7 +23,6 @@ use std::time::SystemTime;
 use orbital_core::runner::{self, DEFAULT_CAPTURE_LIMIT};
 use orbital_core::{protocol, Executor, Task, TaskError, TaskOutcome};
 use serde::{Deserialize, Serialize};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 /// Runs each task in a child process of the same binary. See the [module documentation](self).
 ///
@@ -127,31 +126,13 @@ impl ProcessExecutor {
             .spawn()
             .map_err(|e| TaskError::executor(format!("cannot start {}: {e}", program.display())))?;
         let _group = KillGroup(child.id().map(|p| p as i32));
-        let mut stdin = child.stdin.take();
-        let mut stdout = child.stdout.take();
-        let mut stderr = child.stderr.take();
-        let write = async {
-            if let Some(mut s) = stdin.take() {
-                // A runner that dies early closes the pipe: its exit status tells why.
-                let _ = s.write_all(&spec).await;
-                let _ = s.shutdown().await;
-            }
-        };
-        let read_out = async {
-            let mut buf = Vec::new();
-            if let Some(s) = stdout.as_mut() {
-                let _ = s.read_to_end(&mut buf).await;
-            }
-            buf
-        };
-        let read_err = async {
-            let mut buf = Vec::new();
-            if let Some(s) = stderr.as_mut() {
-                let _ = s.take(64 * 1024).read_to_end(&mut buf).await;
-            }
-            buf
-        };
-        let ((), out, err) = tokio::join!(write, read_out, read_err);
+        let (out, err) = crate::runner_io::exchange(
+            child.stdin.take(),
+            child.stdout.take(),
+            child.stderr.take(),
+            &spec,
+        )
+        .await;
         let status = child
             .wait()
             .await

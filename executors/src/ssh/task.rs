@@ -6,7 +6,6 @@ use std::time::SystemTime;
 
 use openssh::{Session, Stdio};
 use orbital_core::{protocol, runner, Task, TaskError, TaskOutcome};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
 use super::connection::{chain, quote, Host};
 use super::SshExecutor;
@@ -120,31 +119,12 @@ pub(super) async fn run(cfg: &SshExecutor, mut task: Task) -> Result<TaskOutcome
         dir: dir.clone(),
         armed: true,
     };
-    let mut stdin = child.stdin().take();
-    let mut stdout = child.stdout().take();
-    let mut stderr = child.stderr().take();
-    let write = async {
-        if let Some(s) = stdin.as_mut() {
-            let _ = s.write_all(&spec).await;
-            let _ = s.shutdown().await;
-        }
-        drop(stdin.take());
-    };
-    let read_out = async {
-        let mut buf = Vec::new();
-        if let Some(s) = stdout.as_mut() {
-            let _ = s.read_to_end(&mut buf).await;
-        }
-        buf
-    };
-    let read_err = async {
-        let mut buf = Vec::new();
-        if let Some(s) = stderr.as_mut() {
-            let _ = s.take(64 * 1024).read_to_end(&mut buf).await;
-        }
-        buf
-    };
-    let ((), out, err) = tokio::join!(write, read_out, read_err);
+    let (stdin, stdout, stderr) = (
+        child.stdin().take(),
+        child.stdout().take(),
+        child.stderr().take(),
+    );
+    let (out, err) = crate::runner_io::exchange(stdin, stdout, stderr, &spec).await;
     let status = child.wait().await;
     let status = match status {
         Ok(s) => s,
