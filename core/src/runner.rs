@@ -140,7 +140,7 @@ pub fn query() -> Result<serde_json::Value, crate::Error> {
 }
 
 /// Makes this process the leader of a new session and process group, and writes its id to
-/// `path`: a remote executor kills the group (`kill -KILL -- -PID`) on a time limit or cancel.
+/// `path`: a remote executor kills the group (`kill -KILL -PID`) on a time limit or cancel.
 ///
 /// # Errors
 /// When the file cannot be written.

@@ -39,6 +39,8 @@
 //! The suite assumes the executor runs its tasks on this machine (every service the test
 //! harness starts is on localhost): electrons report their process ids and progress through
 //! files in the trial's temporary directory, and the cases check `/proc` for what was killed.
+//! Tasks may run as another user (ssh: the test sshd's user), so the trial's directories are
+//! open to every user (mode 0777).
 //!
 //! No case asserts a duration: every wait has a generous hang guard, far above what the work
 //! needs, that fails the case instead of hanging it.
@@ -251,6 +253,7 @@ impl Ctx {
                 let t = tempfile::Builder::new()
                     .prefix("orbital-conformance-")
                     .tempdir()?;
+                share(t.path())?;
                 (t.path().to_owned(), Some(t), false)
             }
         };
@@ -280,6 +283,7 @@ impl Ctx {
     pub fn subdir(&self, name: &str) -> Result<String, Failed> {
         let d = self.dir.join(name);
         std::fs::create_dir_all(&d)?;
+        share(&d)?;
         Ok(d.display().to_string())
     }
 
@@ -361,6 +365,13 @@ impl Ctx {
             }
         }
     }
+}
+
+/// Opens a directory the trial shares with its tasks to every user: a task may run as another
+/// user of this machine (ssh: the test sshd's own user), and still writes its files there.
+fn share(dir: &Path) -> std::io::Result<()> {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o777))
 }
 
 fn table<'a>(t: &'a mut toml::Table, key: &str) -> &'a mut toml::Table {

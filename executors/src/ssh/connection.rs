@@ -94,6 +94,12 @@ fn hint(cfg: &SshExecutor, said: &str) -> String {
             "nothing accepts SSH connections on {}:{}: check `hostname` and `port`",
             cfg.hostname, cfg.port
         )
+    } else if lower.contains("unprotected private key file") {
+        // ssh ignores such a key, then reports the login as refused.
+        format!(
+            "ssh ignores ssh_key_file {} because other users may read it: `chmod 600` it",
+            cfg.ssh_key_file.as_deref().unwrap_or("(ssh's default key)")
+        )
     } else if lower.contains("permission denied") {
         "the host refused the login: check `username` and `ssh_key_file` (is the public key in the user's authorized_keys?)"
             .to_owned()
@@ -125,13 +131,23 @@ fn control_dir() -> Result<PathBuf, String> {
 }
 
 fn check_readable(what: &str, path: &Path) -> Result<(), String> {
-    match std::fs::File::open(path) {
-        Ok(_) => Ok(()),
+    let shown = path.display();
+    match std::fs::metadata(path) {
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
-            Err(format!("{what} {} does not exist", path.display()))
+            return Err(format!("{what} {shown} does not exist"))
         }
-        Err(e) => Err(format!("{what} {} cannot be read: {e}", path.display())),
+        Err(e) => return Err(format!("{what} {shown} cannot be read: {e}")),
+        // A directory opens fine; ssh then skips it and the login fails for "no key".
+        Ok(m) if m.is_dir() => {
+            return Err(format!(
+                "{what} {shown} cannot be read: it is a directory, not a file"
+            ))
+        }
+        Ok(_) => {}
     }
+    std::fs::File::open(path)
+        .map(drop)
+        .map_err(|e| format!("{what} {shown} cannot be read: {e}"))
 }
 
 async fn connect(cfg: &SshExecutor) -> Result<Session, String> {

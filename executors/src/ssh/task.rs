@@ -30,8 +30,10 @@ impl Drop for KillRemote {
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
                 let d = quote(&dir);
+                // `kill -KILL -PID`, not `kill -KILL -- -PID`: dash (Debian's `sh`) refuses the
+                // `--` ("Illegal number"), and nothing would be killed.
                 let script = format!(
-                    "pid=$(cat {d}/pid 2>/dev/null) && kill -KILL -- -\"$pid\" 2>/dev/null; rm -rf {d}"
+                    "pid=$(cat {d}/pid 2>/dev/null) && kill -KILL -\"$pid\" 2>/dev/null; rm -rf {d}"
                 );
                 if let Err(e) = session.command("sh").arg("-c").arg(&script).status().await {
                     tracing::warn!(error = %chain(&e), %dir, "could not kill a task on its host");
@@ -58,8 +60,8 @@ fn script(cfg: &SshExecutor, bin: &str, dir: &str) -> String {
     }
     s.push_str(&format!(
         " ORBITAL_PROGRESS=0 {} {} --capture-dir \"$D\" --capture-limit {} --pid-file \"$D/pid\"\nrc=$?\n\
-         # Nothing the task started outlives it.\n\
-         pid=$(cat \"$D/pid\" 2>/dev/null) && kill -KILL -- -\"$pid\" 2>/dev/null\n",
+         # Nothing the task started outlives it (no `--`: dash's kill refuses it).\n\
+         pid=$(cat \"$D/pid\" 2>/dev/null) && kill -KILL -\"$pid\" 2>/dev/null\n",
         quote(bin),
         runner::RUNNER_ARG,
         cfg.capture_limit
