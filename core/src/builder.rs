@@ -176,6 +176,31 @@ pub fn lattice(
     })
 }
 
+/// Builds registered lattice `def` from its encoded inputs, with `default` as its electrons'
+/// executor: what a sub-lattice node does when its inputs are known, and what resume does.
+/// A panicking body, inputs that do not decode and recording problems are all errors here.
+pub fn build_lattice(
+    def: &'static crate::registry::LatticeDef,
+    default: ExecutorSel,
+    args: crate::registry::Args,
+) -> Result<(Graph, crate::graph::Arg), String> {
+    let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+        build(default, || (def.build)(args))
+    }))
+    .map_err(|p| {
+        format!(
+            "building lattice `{}`: {}",
+            def.name,
+            crate::TaskError::from_panic(p)
+        )
+    })?;
+    let output = built.value.map_err(|e| e.message)?;
+    if !built.errors.is_empty() {
+        return Err(built.errors.join("; "));
+    }
+    Ok((built.graph, output))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -7,7 +7,6 @@
 //! and sends every state change to the results store's writer thread.
 
 use std::collections::{HashMap, VecDeque};
-use std::panic::AssertUnwindSafe;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
@@ -983,30 +982,14 @@ impl Run {
         st.started = Some(SystemTime::now());
         st.attempts = 1;
         self.persist_node(node);
-        let built = std::panic::catch_unwind(AssertUnwindSafe(|| {
-            builder::build(default, || (def.build)(args))
-        }));
-        let built = match built {
-            Ok(b) => b,
-            Err(panic) => {
-                let e = TaskError::from_panic(panic);
-                return self.fail(
-                    node,
-                    NodeStatus::Failed,
-                    format!("building sub-lattice `{}`: {e}", def.name),
-                );
-            }
-        };
-        let output = match built.value {
-            Ok(arg) if built.errors.is_empty() => arg,
-            Ok(_) => return self.fail(node, NodeStatus::Failed, built.errors.join("; ")),
-            Err(e) => return self.fail(node, NodeStatus::Failed, e.message),
+        let (graph, mut output) = match builder::build_lattice(def, default, args) {
+            Ok(built) => built,
+            Err(e) => return self.fail(node, NodeStatus::Failed, e),
         };
         let base = self.graph.len() as u32;
-        let n = built.graph.len() as u32;
-        let mut output = output;
+        let n = graph.len() as u32;
         output.offset(base);
-        self.append(built.graph, Some(node), None);
+        self.append(graph, Some(node), None);
         let st = &mut self.nodes[node as usize];
         st.expanded = Some(output);
         // The sub-lattice node ends when everything it built has. A node that failed while it

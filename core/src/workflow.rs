@@ -69,25 +69,11 @@ impl<T> Workflow<T> {
         inputs: Vec<Bytes>,
     ) -> Result<Self, String> {
         let default = ExecutorSel::resolve(lattice.executor, &ExecutorSel::local());
-        let args = inputs.clone();
-        let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-            builder::build(default, || (lattice.build)(args))
-        }))
-        .map_err(|p| {
-            format!(
-                "building lattice `{}` panicked: {}",
-                lattice.name,
-                crate::TaskError::from_panic(p)
-            )
-        })?;
-        let output = built.value.map_err(|e| e.message)?;
-        if !built.errors.is_empty() {
-            return Err(built.errors.join("; "));
-        }
+        let (graph, output) = builder::build_lattice(lattice, default, inputs.clone())?;
         Ok(Workflow {
             lattice,
             inputs,
-            graph: built.graph,
+            graph,
             output,
             errors: Vec::new(),
             _t: PhantomData,
