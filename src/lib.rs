@@ -76,21 +76,14 @@ pub fn init() -> Result<()> {
     Registry::get()?;
     match orbital_core::runner::Mode::from_env() {
         orbital_core::runner::Mode::Driver => Ok(()),
-        orbital_core::runner::Mode::Runner {
-            capture_dir,
-            capture_limit,
-            pid_file,
-        } => {
-            if let Some(path) = pid_file {
-                if let Err(e) = orbital_core::runner::lead_group(&path) {
+        orbital_core::runner::Mode::Runner(args) => {
+            if let Some(path) = &args.pid_file {
+                if let Err(e) = orbital_core::runner::lead_group(path) {
                     eprintln!("orbital runner: cannot write {}: {e}", path.display());
                     std::process::exit(orbital_core::runner::EXIT_INTERNAL);
                 }
             }
-            std::process::exit(orbital_core::runner::run_task(
-                capture_dir.as_deref(),
-                capture_limit,
-            ))
+            std::process::exit(orbital_core::runner::run_task(&args))
         }
         orbital_core::runner::Mode::Query => {
             let q = orbital_core::runner::query()?;
@@ -144,6 +137,8 @@ fn resume_mode(id: &str) -> i32 {
 fn link_executors() {
     std::hint::black_box(orbital_executors::LocalExecutor::default);
     std::hint::black_box(orbital_executors::ProcessExecutor::default);
+    #[cfg(feature = "slurm")]
+    std::hint::black_box(orbital_executors::SlurmExecutor::new);
 }
 
 #[doc(hidden)]

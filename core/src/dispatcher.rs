@@ -1180,10 +1180,14 @@ struct BatchJob {
     attempt: u32,
     limit: Option<Duration>,
     job: JobHandle,
+    /// When a poll first saw the job running: its time limit counts from there (time waiting
+    /// in a queue is not running time).
+    running_since: Option<tokio::time::Instant>,
 }
 
 /// Submits a batch, polls it (one call for all its jobs) until every job is done or over its
-/// time limit, and sends each outcome to the dispatcher.
+/// time limit (counted from when the job was first seen running), and sends each outcome to
+/// the dispatcher.
 async fn drive_batch(
     exec: ExecutorRef,
     tx: mpsc::UnboundedSender<Event>,
@@ -1226,7 +1230,6 @@ async fn drive_batch(
         nodes: ids.iter().map(|(n, a, _)| (*n, *a)).collect(),
         jobs: jobs.clone(),
     });
-    let t0 = tokio::time::Instant::now();
     let mut pending: Vec<BatchJob> = ids
         .into_iter()
         .zip(jobs)
@@ -1235,6 +1238,7 @@ async fn drive_batch(
             attempt,
             limit,
             job,
+            running_since: None,
         })
         .collect();
     let mut poll_errors = 0;
@@ -1262,7 +1266,10 @@ async fn drive_batch(
             }
         };
         let mut still = Vec::with_capacity(pending.len());
-        for (p, state) in pending.into_iter().zip(states) {
+        for (mut p, state) in pending.into_iter().zip(states) {
+            if state == JobState::Running && p.running_since.is_none() {
+                p.running_since = Some(tokio::time::Instant::now());
+            }
             if state == JobState::Done {
                 let outcome = match exec.collect(&p.job).await {
                     Ok(o) => o,
@@ -1273,7 +1280,10 @@ async fn drive_batch(
                     attempt: p.attempt,
                     outcome,
                 });
-            } else if let Some(limit) = p.limit.filter(|l| t0.elapsed() > *l) {
+            } else if let Some(limit) = p
+                .limit
+                .filter(|l| p.running_since.is_some_and(|t| t.elapsed() > *l))
+            {
                 if let Err(e) = exec.cancel(&p.job).await {
                     tracing::warn!(error = %e, "could not cancel a job over its time limit");
                 }

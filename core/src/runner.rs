@@ -3,11 +3,13 @@
 //! The program a user builds is also the task binary. Before any user code runs,
 //! `#[orbital::main]` (or `orbital::init()`) looks at the command line:
 //!
-//! - `--orbital-runner [--capture-dir DIR] [--capture-limit BYTES]`: **runner**. Reads one
-//!   [`TaskSpec`] frame from stdin, runs the electron it names, writes one [`TaskOutcome`]
-//!   frame to stdout and exits. While the electron runs, file descriptors 1 and 2 point at
-//!   capture files, so whatever it prints (`println!` included) ends up in the outcome and can
-//!   never corrupt the frame, which goes to a duplicate of the original stdout.
+//! - `--orbital-runner [--capture-dir DIR] [--capture-limit BYTES] [--pid-file FILE]
+//!   [--spec-file FILE [--spec-index N]] [--outcome-file FILE]`: **runner**. Reads one
+//!   [`TaskSpec`] frame from stdin (or the `N`th frame of a spec file, as a Slurm job array
+//!   element does), runs the electron it names, writes one [`TaskOutcome`] frame to stdout (or
+//!   atomically to the outcome file) and exits. While the electron runs, file descriptors 1 and
+//!   2 point at capture files, so whatever it prints (`println!` included) ends up in the
+//!   outcome and can never corrupt the frame, which goes to a duplicate of the original stdout.
 //! - `--orbital-query`: prints the build identity and the registered electrons (JSON).
 //! - `--orbital-resume ID`: resumes dispatch `ID` in this program (what `orbital resume` runs).
 //! - anything else: **driver**, the user's own `main`.
@@ -53,15 +55,7 @@ pub enum Mode {
     /// The user's own `main`.
     Driver,
     /// A task runner.
-    Runner {
-        /// Where to put the capture files (a temporary directory when `None`).
-        capture_dir: Option<PathBuf>,
-        /// The most bytes kept of each stream.
-        capture_limit: u64,
-        /// Where to write this process's id, after making it the leader of a new process group
-        /// (so that a remote executor can kill the task and everything it started).
-        pid_file: Option<PathBuf>,
-    },
+    Runner(RunnerArgs),
     /// Print the build identity and the registered electrons.
     Query,
     /// Resume a dispatch.
@@ -85,15 +79,18 @@ impl Mode {
         let mut args = args.into_iter();
         match args.next().as_deref() {
             Some(RUNNER_ARG) => {
-                let mut capture_dir = None;
-                let mut capture_limit = DEFAULT_CAPTURE_LIMIT;
-                let mut pid_file = None;
+                let mut r = RunnerArgs::default();
                 while let Some(a) = args.next() {
                     match a.as_str() {
-                        "--capture-dir" => capture_dir = args.next().map(PathBuf::from),
-                        "--pid-file" => pid_file = args.next().map(PathBuf::from),
+                        "--capture-dir" => r.capture_dir = args.next().map(PathBuf::from),
+                        "--pid-file" => r.pid_file = args.next().map(PathBuf::from),
+                        "--spec-file" => r.spec_file = args.next().map(PathBuf::from),
+                        "--outcome-file" => r.outcome_file = args.next().map(PathBuf::from),
+                        "--spec-index" => {
+                            r.spec_index = args.next().and_then(|v| v.parse().ok()).unwrap_or(0)
+                        }
                         "--capture-limit" => {
-                            capture_limit = args
+                            r.capture_limit = args
                                 .next()
                                 .and_then(|v| v.parse().ok())
                                 .unwrap_or(DEFAULT_CAPTURE_LIMIT)
@@ -101,15 +98,51 @@ impl Mode {
                         _ => {}
                     }
                 }
-                Mode::Runner {
-                    capture_dir,
-                    capture_limit,
-                    pid_file,
-                }
+                Mode::Runner(r)
             }
             Some(QUERY_ARG) => Mode::Query,
             Some(RESUME_ARG) => Mode::Resume(args.next().unwrap_or_default()),
             _ => Mode::Driver,
+        }
+    }
+}
+
+/// How a runner gets its spec and gives its outcome (the arguments after `--orbital-runner`).
+///
+/// ```
+/// use orbital_core::runner::{Mode, RunnerArgs};
+/// let args = ["--orbital-runner", "--spec-file", "specs", "--spec-index", "3"];
+/// let Mode::Runner(r) = Mode::from_args(args.map(String::from)) else { unreachable!() };
+/// assert_eq!(r.spec_index, 3);
+/// assert!(r.outcome_file.is_none());
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunnerArgs {
+    /// Where to put the capture files (a temporary directory when `None`).
+    pub capture_dir: Option<PathBuf>,
+    /// The most bytes kept of each stream.
+    pub capture_limit: u64,
+    /// Where to write this process's id, after making it the leader of a new process group
+    /// (so that a remote executor can kill the task and everything it started).
+    pub pid_file: Option<PathBuf>,
+    /// Read the spec from this file (a sequence of spec frames) instead of stdin.
+    pub spec_file: Option<PathBuf>,
+    /// Which frame of `spec_file` is this task's, from 0.
+    pub spec_index: u32,
+    /// Write the outcome to this file (to a temporary name, then renamed) instead of stdout.
+    /// Under `srun` with several tasks, only task 0 (`SLURM_PROCID`) writes it.
+    pub outcome_file: Option<PathBuf>,
+}
+
+impl Default for RunnerArgs {
+    fn default() -> Self {
+        RunnerArgs {
+            capture_dir: None,
+            capture_limit: DEFAULT_CAPTURE_LIMIT,
+            pid_file: None,
+            spec_file: None,
+            spec_index: 0,
+            outcome_file: None,
         }
     }
 }
@@ -152,9 +185,69 @@ pub fn lead_group(path: &Path) -> std::io::Result<()> {
     std::fs::write(path, std::process::id().to_string())
 }
 
-/// Runs one task: spec on stdin, outcome on stdout. Returns the exit code.
-pub fn run_task(capture_dir: Option<&Path>, capture_limit: u64) -> i32 {
-    let spec = match protocol::read_spec(&mut std::io::stdin().lock()) {
+/// Reads this runner's spec: from stdin, or the `spec_index`th frame of `spec_file`.
+fn read_own_spec(args: &RunnerArgs) -> Result<TaskSpec, String> {
+    let Some(path) = &args.spec_file else {
+        return protocol::read_spec(&mut std::io::stdin().lock()).map_err(|e| e.to_string());
+    };
+    let file = File::open(path)
+        .map_err(|e| format!("cannot open the spec file {}: {e}", path.display()))?;
+    let mut r = std::io::BufReader::new(file);
+    for i in 0..=args.spec_index {
+        let spec = protocol::read_spec(&mut r)
+            .map_err(|e| format!("frame {i} of {}: {e}", path.display()))?;
+        if i == args.spec_index {
+            return Ok(spec);
+        }
+    }
+    unreachable!("the loop returns at its last index")
+}
+
+/// Kills what the electron started and left running: the other members of the process group
+/// this runner leads (see [`lead_group`]). A job step or a remote shell may not do it: Slurm's
+/// `proctrack/linuxproc` loses track of a process once its parent exits.
+fn kill_group_leftovers() {
+    let me = std::process::id() as i32;
+    // SAFETY: getpgid(0) has no preconditions.
+    if unsafe { libc::getpgid(0) } != me {
+        return; // not the group's leader: the group is someone else's
+    }
+    // Twice: a leftover may have forked while the first sweep ran.
+    for _ in 0..2 {
+        let Ok(entries) = std::fs::read_dir("/proc") else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let Some(pid) = entry
+                .file_name()
+                .to_str()
+                .and_then(|s| s.parse::<i32>().ok())
+            else {
+                continue;
+            };
+            if pid == me {
+                continue;
+            }
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                continue;
+            };
+            // `pid (comm) state ppid pgrp ...`: comm may hold spaces, so split after its `)`.
+            let pgrp = stat
+                .rsplit_once(')')
+                .and_then(|(_, rest)| rest.split_whitespace().nth(2))
+                .and_then(|p| p.parse::<i32>().ok());
+            if pgrp == Some(me) {
+                // SAFETY: sends a signal to a process of this runner's own group.
+                unsafe { libc::kill(pid, libc::SIGKILL) };
+            }
+        }
+    }
+}
+
+/// Runs one task: spec on stdin (or from a file), outcome on stdout (or to a file). Returns
+/// the exit code.
+pub fn run_task(args: &RunnerArgs) -> i32 {
+    let spec = match read_own_spec(args) {
         Ok(s) => s,
         Err(e) => {
             eprintln!("orbital runner: cannot read the task spec: {e}");
@@ -193,7 +286,11 @@ pub fn run_task(capture_dir: Option<&Path>, capture_limit: u64) -> i32 {
             }
         }
     }
-    match run_captured(&spec, electron.invoke, capture_dir, capture_limit) {
+    let ran = run_captured(&spec, electron.invoke, args);
+    if args.pid_file.is_some() {
+        kill_group_leftovers();
+    }
+    match ran {
         Ok(()) => 0,
         Err(e) => {
             eprintln!("orbital runner: {e}");
@@ -204,13 +301,9 @@ pub fn run_task(capture_dir: Option<&Path>, capture_limit: u64) -> i32 {
 
 /// Redirects fd 1 and 2 to capture files, runs the electron, and writes the outcome to the
 /// original stdout.
-fn run_captured(
-    spec: &TaskSpec,
-    invoke: Invoke,
-    dir: Option<&Path>,
-    limit: u64,
-) -> std::io::Result<()> {
-    let (mut out_file, mut err_file) = match dir {
+fn run_captured(spec: &TaskSpec, invoke: Invoke, args: &RunnerArgs) -> std::io::Result<()> {
+    let limit = args.capture_limit;
+    let (mut out_file, mut err_file) = match args.capture_dir.as_deref() {
         Some(d) => (
             File::options()
                 .read(true)
@@ -247,15 +340,15 @@ fn run_captured(
     }
 
     let started = SystemTime::now();
-    let args = spec.args.clone();
+    let inputs = spec.args.clone();
     let result = match invoke {
-        Invoke::Blocking(f) => std::panic::catch_unwind(AssertUnwindSafe(|| f(args)))
+        Invoke::Blocking(f) => std::panic::catch_unwind(AssertUnwindSafe(|| f(inputs)))
             .unwrap_or_else(|p| Err(TaskError::from_panic(p))),
         Invoke::Async(f) => match tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
         {
-            Ok(rt) => std::panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(f(args))))
+            Ok(rt) => std::panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(f(inputs))))
                 .unwrap_or_else(|p| Err(TaskError::from_panic(p))),
             Err(e) => Err(TaskError::executor(format!(
                 "cannot start a tokio runtime in the runner: {e}"
@@ -275,8 +368,24 @@ fn run_captured(
         exit_code: None,
         signal: None,
     };
-    protocol::write_outcome(&mut frame_out, &outcome).map_err(std::io::Error::other)?;
-    Ok(())
+    match &args.outcome_file {
+        None => protocol::write_outcome(&mut frame_out, &outcome).map_err(std::io::Error::other),
+        // `srun -n 4` starts four runners; the first one's outcome is the task's.
+        Some(_) if std::env::var("SLURM_PROCID").is_ok_and(|p| p != "0") => Ok(()),
+        Some(path) => write_outcome_file(path, &outcome),
+    }
+}
+
+/// Writes the outcome to a temporary name beside `path`, then renames it: whoever polls for
+/// the file never reads half of it.
+fn write_outcome_file(path: &Path, outcome: &TaskOutcome) -> std::io::Result<()> {
+    let mut tmp = path.as_os_str().to_owned();
+    tmp.push(format!(".part-{}", std::process::id()));
+    let tmp = PathBuf::from(tmp);
+    let mut f = std::io::BufWriter::new(File::create(&tmp)?);
+    protocol::write_outcome(&mut f, outcome).map_err(std::io::Error::other)?;
+    f.into_inner().map_err(|e| e.into_error())?.sync_all()?;
+    std::fs::rename(&tmp, path)
 }
 
 fn tempfile_in_tmp() -> std::io::Result<File> {

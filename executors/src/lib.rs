@@ -5,6 +5,8 @@
 //!   binary, with its output captured and its process group killed on time limit or cancel.
 //! - `ssh` (feature `ssh`): tasks on SSH hosts over one multiplexed connection per host, the
 //!   binary shipped once by content hash.
+//! - `slurm` (feature `slurm`): tasks as Slurm jobs, the ready tasks packed into job arrays,
+//!   one `squeue` per poll; Slurm's commands run here or on a login node over SSH.
 //!
 //! Later executors (process, ssh, slurm, awslambda) each live in one module behind a cargo
 //! feature of the same name, so that only those who use them compile their dependencies.
@@ -17,11 +19,15 @@ pub mod local;
 pub mod process;
 #[cfg(any(feature = "process", feature = "ssh"))]
 mod runner_io;
+#[cfg(feature = "slurm")]
+pub mod slurm;
 #[cfg(feature = "ssh")]
 pub mod ssh;
 
 pub use local::LocalExecutor;
 #[cfg(feature = "process")]
 pub use process::ProcessExecutor;
+#[cfg(feature = "slurm")]
+pub use slurm::SlurmExecutor;
 #[cfg(feature = "ssh")]
 pub use ssh::SshExecutor;

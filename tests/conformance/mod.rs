@@ -177,6 +177,11 @@ const CASES: &[(&str, Case)] = &[
     ("stale_binary", stale_binary),
 ];
 
+/// The shared case named `name`, for targets that run a chosen few under another setup.
+pub fn case(name: &str) -> Option<Case> {
+    CASES.iter().find(|(n, _)| *n == name).map(|&(_, c)| c)
+}
+
 /// The suite's trials for this executor (run them with `libtest_mimic::run`).
 pub fn trials(suite: Suite) -> Vec<Trial> {
     let suite = Arc::new(suite);

@@ -42,9 +42,10 @@ fn hosts() -> &'static Mutex<HashMap<String, Arc<Host>>> {
 /// What makes two configurations the same connection.
 fn key(cfg: &SshExecutor) -> String {
     format!(
-        "{}|{:?}|{:?}|{}",
+        "{}|{:?}|{:?}|{:?}|{}",
         cfg.destination(),
         cfg.ssh_key_file,
+        cfg.cert_file,
         cfg.known_hosts,
         cfg.strict_host_key_checking
     )
@@ -52,7 +53,7 @@ fn key(cfg: &SshExecutor) -> String {
 
 /// The error of a failed `openssh` call with its causes (its own message is only "failed to
 /// connect to the remote host"; what ssh said is in the chain).
-pub(super) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
     let mut parts = vec![e.to_string()];
     let mut cur = e.source();
     while let Some(s) = cur {
@@ -150,6 +151,28 @@ fn check_readable(what: &str, path: &Path) -> Result<(), String> {
         .map_err(|e| format!("{what} {shown} cannot be read: {e}"))
 }
 
+/// An ssh configuration file that adds the certificate and then reads the user's own
+/// (`openssh` has no option for `-o CertificateFile`, but takes `-F`).
+fn cert_config(cert: &Path) -> Result<PathBuf, String> {
+    let text = format!(
+        "CertificateFile \"{}\"\nInclude ~/.ssh/config\n",
+        cert.display()
+    );
+    let name = format!("cert-{}.conf", fnv_name(&text));
+    let path = control_dir()?.join(name);
+    std::fs::write(&path, text).map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    Ok(path)
+}
+
+/// A short, stable name for a text (FNV-1a).
+fn fnv_name(text: &str) -> String {
+    let mut h: u64 = 0xcbf29ce484222325;
+    for b in text.bytes() {
+        h = (h ^ u64::from(b)).wrapping_mul(0x100000001b3);
+    }
+    format!("{h:016x}")
+}
+
 async fn connect(cfg: &SshExecutor) -> Result<Session, String> {
     let mut b = SessionBuilder::default();
     if let Some(u) = &cfg.username {
@@ -161,6 +184,11 @@ async fn connect(cfg: &SshExecutor) -> Result<Session, String> {
         // ssh says nothing useful about a key file it cannot read: check it first.
         check_readable("ssh_key_file", &p)?;
         b.keyfile(p);
+    }
+    if let Some(c) = &cfg.cert_file {
+        let p = expand_local(c);
+        check_readable("cert_file", &p)?;
+        b.config_file(cert_config(&p)?);
     }
     if let Some(kh) = &cfg.known_hosts {
         let p = expand_local(kh);
@@ -188,7 +216,7 @@ async fn connect(cfg: &SshExecutor) -> Result<Session, String> {
 
 impl Host {
     /// The host of this configuration, connected.
-    pub(super) async fn get(cfg: &SshExecutor) -> Result<Arc<Host>, String> {
+    pub(crate) async fn get(cfg: &SshExecutor) -> Result<Arc<Host>, String> {
         let host = {
             let mut map = hosts().lock().unwrap_or_else(|p| p.into_inner());
             map.entry(key(cfg))
@@ -207,7 +235,7 @@ impl Host {
     }
 
     /// The live connection, opened (again) if there is none.
-    pub(super) async fn session(&self, cfg: &SshExecutor) -> Result<Arc<Session>, String> {
+    pub(crate) async fn session(&self, cfg: &SshExecutor) -> Result<Arc<Session>, String> {
         let mut slot = self.session.lock().await;
         if let Some((s, last)) = slot.as_mut() {
             // A master idle for a while may have exited (see `MASTER_IDLE`): check it then.
@@ -225,7 +253,7 @@ impl Host {
     }
 
     /// Forgets a connection that failed, so that the next task opens a new one.
-    pub(super) async fn drop_session(&self, dead: &Arc<Session>) {
+    pub(crate) async fn drop_session(&self, dead: &Arc<Session>) {
         let mut slot = self.session.lock().await;
         if slot.as_ref().is_some_and(|(s, _)| Arc::ptr_eq(s, dead)) {
             tracing::warn!(host = %self.destination, "the SSH connection dropped; the next task reopens it");
@@ -234,7 +262,7 @@ impl Host {
     }
 
     /// Whether the connection still works.
-    pub(super) async fn alive(session: &Session) -> bool {
+    pub(crate) async fn alive(session: &Session) -> bool {
         session.check().await.is_ok()
     }
 
@@ -260,7 +288,7 @@ impl Host {
 }
 
 /// Quotes a string for a POSIX shell.
-pub(super) fn quote(s: &str) -> String {
+pub(crate) fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
 

@@ -47,6 +47,7 @@ use orbital_core::runner::DEFAULT_CAPTURE_LIMIT;
 use orbital_core::{Executor, ExecutorContext, ExecutorError, Task, TaskOutcome};
 use serde::{Deserialize, Serialize};
 
+pub(crate) use connection::{chain, quote};
 pub use connection::{close_all, Host};
 
 /// Runs tasks on an SSH host. See the [module documentation](self).
@@ -64,6 +65,10 @@ pub struct SshExecutor {
     /// The private key to log in with (default: ssh's own choice). `~` is expanded.
     #[serde(default)]
     pub ssh_key_file: Option<String>,
+    /// The SSH certificate that goes with `ssh_key_file`, when the site signs keys. `~` is
+    /// expanded.
+    #[serde(default)]
+    pub cert_file: Option<String>,
     /// Where the binary and task files live on the host. `~` is the remote home.
     #[serde(default = "default_remote_dir")]
     pub remote_dir: String,
@@ -120,6 +125,7 @@ impl SshExecutor {
             username: None,
             port: default_port(),
             ssh_key_file: None,
+            cert_file: None,
             remote_dir: default_remote_dir(),
             known_hosts: None,
             strict_host_key_checking: true,

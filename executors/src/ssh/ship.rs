@@ -29,7 +29,7 @@ impl Host {
     }
 
     /// `remote_dir` with `~` expanded on the host.
-    pub(super) async fn remote_dir(&self, cfg: &SshExecutor) -> Result<String, String> {
+    pub(crate) async fn remote_dir(&self, cfg: &SshExecutor) -> Result<String, String> {
         let rd = cfg.remote_dir.trim_end_matches('/');
         Ok(match rd.strip_prefix('~') {
             Some(rest) => format!("{}{rest}", self.home(cfg).await?),
@@ -38,7 +38,7 @@ impl Host {
     }
 
     /// The path of this build's binary on the host, shipped there first if needed.
-    pub(super) async fn binary(&self, cfg: &SshExecutor) -> Result<String, String> {
+    pub(crate) async fn binary(&self, cfg: &SshExecutor) -> Result<String, String> {
         let cell = {
             let mut map = self.binaries.lock().unwrap_or_else(|p| p.into_inner());
             map.entry(cfg.remote_dir.clone())
