@@ -161,6 +161,14 @@ pub struct SlurmExecutor {
     /// The most bytes of stdout, and of stderr, kept per task.
     #[serde(default = "default_capture_limit")]
     pub capture_limit: u64,
+    /// Covalent's local staging directory. Accepted so that a Covalent configuration reads as
+    /// it is; orbital stages nothing locally (specs go straight to `remote_workdir`).
+    #[serde(default)]
+    pub cache_dir: Option<String>,
+    /// Covalent's conda environment. orbital runs no Python: setting it is an error that says
+    /// so (use `prerun_commands` for what the job needs loaded).
+    #[serde(default)]
+    pub conda_env: Option<String>,
     #[serde(skip)]
     state: Arc<State>,
 }
@@ -295,6 +303,8 @@ impl SlurmExecutor {
             array_size: default_array_size(),
             max_concurrency: None,
             capture_limit: DEFAULT_CAPTURE_LIMIT,
+            cache_dir: None,
+            conda_env: None,
             state: Arc::default(),
         }
     }
@@ -433,6 +443,12 @@ impl SlurmExecutor {
                     "`options.{key}` cannot be set: {why}; remove it from [executors.<name>.options]"
                 ));
             }
+        }
+        if let Some(env) = &self.conda_env {
+            return Err(format!(
+                "`conda_env = \"{env}\"` is set, but orbital runs no Python (the task is this program): remove \
+                 it, and put what the job needs loaded in `prerun_commands` (e.g. \"module load cuda\")"
+            ));
         }
         if self.array_size == 0 {
             return Err(
@@ -1027,6 +1043,7 @@ username = "user"
 address = "login.cluster.org"
 ssh_key_file = "/home/user/.ssh/id_rsa"
 remote_workdir = "/scratch/user"
+cache_dir = "/tmp/covalent"
 
 [options]
 nodes = 1
@@ -1055,6 +1072,13 @@ gpu-bind = "single:1"
             ]
         );
         assert_eq!(e.address.as_deref(), Some("login.cluster.org"));
+    }
+
+    #[test]
+    fn conda_env_is_refused_with_what_to_do() {
+        let e: SlurmExecutor = toml::from_str("conda_env = \"py311\"").unwrap();
+        let err = e.check_config().unwrap_err();
+        assert!(err.contains("conda_env") && err.contains("prerun_commands"), "{err}");
     }
 
     #[test]

@@ -219,6 +219,7 @@ username = "user"
 address = "login.cluster.org"
 ssh_key_file = "/home/user/.ssh/id_rsa"
 remote_workdir = "/scratch/user"
+cache_dir = "/tmp/covalent"
 
 [options]
 nodes = 1
