@@ -1078,7 +1078,10 @@ gpu-bind = "single:1"
     fn conda_env_is_refused_with_what_to_do() {
         let e: SlurmExecutor = toml::from_str("conda_env = \"py311\"").unwrap();
         let err = e.check_config().unwrap_err();
-        assert!(err.contains("conda_env") && err.contains("prerun_commands"), "{err}");
+        assert!(
+            err.contains("conda_env") && err.contains("prerun_commands"),
+            "{err}"
+        );
     }
 
     #[test]
