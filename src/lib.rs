@@ -74,6 +74,11 @@ pub mod prelude {
 pub fn init() -> Result<()> {
     link_executors();
     Registry::get()?;
+    // Lambda mode: the program is a function's `bootstrap` and serves its invocations.
+    #[cfg(feature = "awslambda")]
+    if std::env::var_os(orbital_executors::awslambda::RUNTIME_API_ENV).is_some() {
+        std::process::exit(orbital_executors::awslambda::serve());
+    }
     match orbital_core::runner::Mode::from_env() {
         orbital_core::runner::Mode::Driver => Ok(()),
         orbital_core::runner::Mode::Runner(args) => {
@@ -139,6 +144,8 @@ fn link_executors() {
     std::hint::black_box(orbital_executors::ProcessExecutor::default);
     #[cfg(feature = "slurm")]
     std::hint::black_box(orbital_executors::SlurmExecutor::new);
+    #[cfg(feature = "awslambda")]
+    std::hint::black_box(orbital_executors::AwsLambdaExecutor::new);
 }
 
 #[doc(hidden)]

@@ -59,6 +59,16 @@ pub fn of_file(path: &Path) -> Result<String, std::io::Error> {
     Ok(id)
 }
 
+/// The build identity of an executable's bytes (what [`of_file`] gives for a file holding them).
+///
+/// ```
+/// let id = orbital_core::identity::of_bytes(b"not really a program");
+/// assert_eq!(id.len(), 32);
+/// ```
+pub fn of_bytes(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex()[..32].to_owned()
+}
+
 fn cached(path: &Path) -> Option<String> {
     let text = std::fs::read_to_string(cache_entry(path)?).ok()?;
     let id = text.trim();

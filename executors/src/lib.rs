@@ -7,12 +7,16 @@
 //!   binary shipped once by content hash.
 //! - `slurm` (feature `slurm`): tasks as Slurm jobs, the ready tasks packed into job arrays,
 //!   one `squeue` per poll; Slurm's commands run here or on a login node over SSH.
+//! - `awslambda` (feature `awslambda`): tasks as synchronous invocations of a Lambda function
+//!   that is this program, deployed once per build; and the function's side (Lambda mode).
 //!
 //! Later executors (process, ssh, slurm, awslambda) each live in one module behind a cargo
 //! feature of the same name, so that only those who use them compile their dependencies.
 
 #![warn(missing_docs)]
 
+#[cfg(feature = "awslambda")]
+pub mod awslambda;
 pub mod blocking_pool;
 pub mod local;
 #[cfg(feature = "process")]
@@ -24,6 +28,8 @@ pub mod slurm;
 #[cfg(feature = "ssh")]
 pub mod ssh;
 
+#[cfg(feature = "awslambda")]
+pub use awslambda::AwsLambdaExecutor;
 pub use local::LocalExecutor;
 #[cfg(feature = "process")]
 pub use process::ProcessExecutor;

@@ -1,0 +1,236 @@
+//! The deployment package: this program as `bootstrap` for `provided.al2023`, checked against
+//! Lambda's limits, stripped, in a deterministic zip whose hash names the code.
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+
+use sha2::{Digest, Sha256};
+
+/// Lambda's limit on the unzipped code of a function (bytes).
+pub(crate) const MAX_UNZIPPED: u64 = 250 * 1000 * 1000;
+/// The biggest zip uploaded inline with CreateFunction / UpdateFunctionCode (bytes); bigger
+/// ones go through S3.
+pub(crate) const MAX_INLINE_ZIP: usize = 50 * 1000 * 1000;
+/// The newest glibc on `provided.al2023`.
+pub(crate) const AL2023_GLIBC: (u32, u32) = (2, 34);
+
+/// A built package.
+#[derive(Debug, Clone)]
+pub(crate) struct Package {
+    /// The zip (one entry, `bootstrap`, mode 755, fixed timestamps).
+    pub zip: Vec<u8>,
+    /// base64 of the zip's SHA-256, as Lambda reports `CodeSha256`.
+    pub code_sha256: String,
+    /// The build identity of the packaged `bootstrap` (what the function computes for itself,
+    /// and what each spec must carry).
+    pub build_id: String,
+    /// Size of `bootstrap`.
+    pub unzipped: u64,
+}
+
+/// Which architecture Lambda runs the function on.
+pub(crate) fn machine_of(architecture: &str) -> &'static str {
+    if architecture == "arm64" {
+        "aarch64"
+    } else {
+        "x86_64"
+    }
+}
+
+/// The highest `GLIBC_x.y` symbol version the ELF file at `path` requires (its dynamic string
+/// table names them), if any.
+pub(crate) fn required_glibc(bytes: &[u8]) -> Option<(u32, u32)> {
+    const NEEDLE: &[u8] = b"GLIBC_2.";
+    let mut best: Option<(u32, u32)> = None;
+    let mut i = 0;
+    while let Some(pos) = find(&bytes[i..], NEEDLE) {
+        let start = i + pos + NEEDLE.len();
+        let digits: Vec<u8> = bytes[start..]
+            .iter()
+            .take(8)
+            .take_while(|b| b.is_ascii_digit() || **b == b'.')
+            .copied()
+            .collect();
+        let text = String::from_utf8_lossy(&digits);
+        let mut parts = text.split('.');
+        if let Some(Ok(minor)) = parts.next().map(str::parse::<u32>) {
+            let v = (2, minor);
+            if best.is_none_or(|b| v > b) {
+                best = Some(v);
+            }
+        }
+        i = start;
+    }
+    best
+}
+
+fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
+    hay.windows(needle.len()).position(|w| w == needle)
+}
+
+/// The ELF machine of a binary (`x86_64`, `aarch64`), if it is an ELF file.
+pub(crate) fn elf_machine(bytes: &[u8]) -> Option<&'static str> {
+    if bytes.len() < 20 || &bytes[..4] != b"\x7fELF" {
+        return None;
+    }
+    let little = bytes[5] == 1;
+    let m = if little {
+        u16::from_le_bytes([bytes[18], bytes[19]])
+    } else {
+        u16::from_be_bytes([bytes[18], bytes[19]])
+    };
+    match m {
+        62 => Some("x86_64"),
+        183 => Some("aarch64"),
+        _ => Some("another machine"),
+    }
+}
+
+/// Why `binary` cannot run as a `provided.al2023` function on `architecture`, with the fix.
+pub(crate) fn check_runnable(bytes: &[u8], shown: &str, architecture: &str) -> Result<(), String> {
+    let want = machine_of(architecture);
+    let target = format!("{want}-unknown-linux-gnu.2.17");
+    let fix = format!(
+        "build the program for Lambda (`rustup target add {want}-unknown-linux-gnu`, then \
+         `cargo zigbuild --release --target {target}`) and set `binary` to that build"
+    );
+    match elf_machine(bytes) {
+        None => return Err(format!("{shown} is not a Linux (ELF) executable: {fix}")),
+        Some(m) if m != want => {
+            return Err(format!(
+                "{shown} is built for {m}, and the function runs on {want} (`architecture = \"{architecture}\"`): {fix}"
+            ))
+        }
+        _ => {}
+    }
+    if let Some(v) = required_glibc(bytes) {
+        if v > AL2023_GLIBC {
+            return Err(format!(
+                "{shown} needs glibc {}.{}, and provided.al2023 has {}.{}: {fix}",
+                v.0, v.1, AL2023_GLIBC.0, AL2023_GLIBC.1
+            ));
+        }
+    }
+    Ok(())
+}
+
+/// Builds the package from `binary`: checks it, strips its debug information when `strip` is
+/// on the PATH (in a copy under `cache_dir`), checks the size limit, and zips it.
+pub(crate) fn build(
+    binary: &Path,
+    architecture: &str,
+    cache_dir: &Path,
+) -> Result<Package, String> {
+    let shown = binary.display().to_string();
+    let original =
+        std::fs::read(binary).map_err(|e| format!("cannot read the binary {shown}: {e}"))?;
+    check_runnable(&original, &shown, architecture)?;
+    std::fs::create_dir_all(cache_dir)
+        .map_err(|e| format!("cannot create cache_dir {}: {e}", cache_dir.display()))?;
+    let stripped = strip_copy(binary, &original, cache_dir);
+    let bytes = match &stripped {
+        Some(p) => std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
+        None => original,
+    };
+    let unzipped = bytes.len() as u64;
+    if unzipped > MAX_UNZIPPED {
+        return Err(format!(
+            "the binary {shown} is {:.0} MB ({}), over Lambda's {} MB limit for unzipped code: build it with \
+             `--release` (a debug build is hundreds of MB) and `strip = true` in `[profile.release]`, or set \
+             `binary` to a smaller build",
+            unzipped as f64 / 1e6,
+            if stripped.is_some() { "after `strip --strip-debug`" } else { "`strip` was not found" },
+            MAX_UNZIPPED / 1_000_000
+        ));
+    }
+    let build_id = orbital_core::identity::of_bytes(&bytes);
+    let zip = zip_bootstrap(&bytes)?;
+    let code_sha256 = base64_sha256(&zip);
+    Ok(Package {
+        zip,
+        code_sha256,
+        build_id,
+        unzipped,
+    })
+}
+
+/// A stripped copy of `binary` in `cache_dir`, keyed by the original's hash (made once).
+fn strip_copy(binary: &Path, original: &[u8], cache_dir: &Path) -> Option<PathBuf> {
+    let key = orbital_core::identity::of_bytes(original);
+    let out = cache_dir.join(format!("bootstrap-{key}"));
+    if out.is_file() {
+        return Some(out);
+    }
+    let tmp = cache_dir.join(format!(".bootstrap-{key}.{}", std::process::id()));
+    let ok = std::process::Command::new("strip")
+        .arg("--strip-debug")
+        .arg("-o")
+        .arg(&tmp)
+        .arg(binary)
+        .status()
+        .map(|s| s.success())
+        .unwrap_or(false);
+    if ok && std::fs::rename(&tmp, &out).is_ok() {
+        Some(out)
+    } else {
+        let _ = std::fs::remove_file(&tmp);
+        tracing::debug!("`strip` is not available; packaging the binary as it is");
+        None
+    }
+}
+
+/// One entry, `bootstrap`, executable, with fixed timestamps: the same bytes give the same zip.
+pub(crate) fn zip_bootstrap(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    let mut w = zip::ZipWriter::new(std::io::Cursor::new(Vec::new()));
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated)
+        .unix_permissions(0o755)
+        .last_modified_time(zip::DateTime::default());
+    w.start_file("bootstrap", options)
+        .and_then(|_| w.write_all(bytes).map_err(Into::into))
+        .map_err(|e| format!("cannot zip the binary: {e}"))?;
+    let cursor = w
+        .finish()
+        .map_err(|e| format!("cannot zip the binary: {e}"))?;
+    Ok(cursor.into_inner())
+}
+
+/// base64 of SHA-256, as Lambda's `CodeSha256`.
+pub(crate) fn base64_sha256(bytes: &[u8]) -> String {
+    use base64::Engine;
+    base64::engine::general_purpose::STANDARD.encode(Sha256::digest(bytes))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn glibc_versions_are_read_from_the_binary() {
+        let mut fake = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0".to_vec();
+        fake.extend_from_slice(b"\0GLIBC_2.2.5\0GLIBC_2.34\0GLIBC_2.17\0");
+        assert_eq!(required_glibc(&fake), Some((2, 34)));
+        assert!(check_runnable(&fake, "x", "x86_64").is_ok());
+        let err = check_runnable(&fake, "x", "arm64").unwrap_err();
+        assert!(
+            err.contains("aarch64") && err.contains("cargo zigbuild"),
+            "{err}"
+        );
+        fake.extend_from_slice(b"GLIBC_2.36\0");
+        let err = check_runnable(&fake, "x", "x86_64").unwrap_err();
+        assert!(err.contains("glibc 2.36"), "{err}");
+        assert!(check_runnable(b"#!/bin/sh\n", "x", "x86_64").is_err());
+    }
+
+    #[test]
+    fn zips_are_deterministic() {
+        let a = zip_bootstrap(b"hello").unwrap();
+        std::thread::sleep(std::time::Duration::from_millis(1100));
+        let b = zip_bootstrap(b"hello").unwrap();
+        assert_eq!(base64_sha256(&a), base64_sha256(&b));
+        assert_ne!(
+            base64_sha256(&a),
+            base64_sha256(&zip_bootstrap(b"other").unwrap())
+        );
+    }
+}
