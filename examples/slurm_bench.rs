@@ -17,7 +17,13 @@
 //! of our runs also watches the queue every 0.2 s (which adds load to slurmctld) and splits
 //! our time into: to `sbatch`, `sbatch` to the last element's end, and that to the result.
 //!
-//! `eval "$(./harness/slurm)" && cargo run --release --features slurm --example slurm_bench -- [runs=3] [array_size=1000] [array_size2=50] [--breakdown]`
+//! It prints one line per run, then min/median/max per side, the median ratios and the `sbatch`
+//! calls of each dispatch. Without the harness's environment it says how to start it and exits
+//! with status 2.
+//!
+//! `eval "$(./harness/slurm)" && cargo run --release --features slurm --example slurm_bench -- 3`
+//!
+//! Arguments: `[runs (3)] [array sizes (1000 50)...] [--breakdown]`.
 
 use std::io::Write as _;
 use std::os::unix::fs::PermissionsExt;
