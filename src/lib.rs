@@ -74,12 +74,15 @@ pub mod prelude {
 pub fn init() -> Result<()> {
     link_executors();
     Registry::get()?;
-    // Lambda mode: the program is a function's `bootstrap` and serves its invocations.
-    #[cfg(feature = "awslambda")]
-    if std::env::var_os(orbital_executors::awslambda::RUNTIME_API_ENV).is_some() {
-        std::process::exit(orbital_executors::awslambda::serve());
-    }
     match orbital_core::runner::Mode::from_env() {
+        // Lambda mode: the program is a function's `bootstrap` and serves its invocations (its
+        // runner children inherit the variable, but they are in runner mode).
+        #[cfg(feature = "awslambda")]
+        orbital_core::runner::Mode::Driver
+            if std::env::var_os(orbital_executors::awslambda::RUNTIME_API_ENV).is_some() =>
+        {
+            std::process::exit(orbital_executors::awslambda::serve())
+        }
         orbital_core::runner::Mode::Driver => Ok(()),
         orbital_core::runner::Mode::Runner(args) => {
             if let Some(path) = &args.pid_file {

@@ -47,7 +47,9 @@ use orbital_core::runner::DEFAULT_CAPTURE_LIMIT;
 use orbital_core::{Executor, ExecutorContext, ExecutorError, Task, TaskOutcome};
 use serde::{Deserialize, Serialize};
 
-pub(crate) use connection::{chain, quote};
+pub(crate) use connection::chain;
+#[cfg(feature = "slurm")]
+pub(crate) use connection::quote;
 pub use connection::{close_all, Host};
 
 /// Runs tasks on an SSH host. See the [module documentation](self).
