@@ -122,6 +122,47 @@ pub(crate) fn build(
     cache_dir: &Path,
 ) -> Result<Package, String> {
     let shown = binary.display().to_string();
+    // A build's package is made once: cached under the binary's identity (hashed once per
+    // file, then remembered by stat key) and the architecture.
+    let key = orbital_core::identity::of_file(binary)
+        .map_err(|e| format!("cannot read the binary {shown}: {e}"))?;
+    let cached_zip = cache_dir.join(format!("package-{key}-{architecture}.zip"));
+    let cached_meta = cache_dir.join(format!("package-{key}-{architecture}.meta"));
+    if let (Ok(zip), Ok(meta)) = (
+        std::fs::read(&cached_zip),
+        std::fs::read_to_string(&cached_meta),
+    ) {
+        let mut lines = meta.lines();
+        if let (Some(build_id), Some(unzipped)) =
+            (lines.next(), lines.next().and_then(|u| u.parse().ok()))
+        {
+            let code_sha256 = base64_sha256(&zip);
+            return Ok(Package {
+                zip,
+                code_sha256,
+                build_id: build_id.to_owned(),
+                unzipped,
+            });
+        }
+    }
+    let package = build_uncached(binary, &shown, architecture, cache_dir)?;
+    let tmp = cache_dir.join(format!(".package-{key}.{}", std::process::id()));
+    if std::fs::write(&tmp, &package.zip).is_ok() && std::fs::rename(&tmp, &cached_zip).is_ok() {
+        let _ = std::fs::write(
+            &cached_meta,
+            format!("{}\n{}\n", package.build_id, package.unzipped),
+        );
+    }
+    Ok(package)
+}
+
+fn build_uncached(
+    binary: &Path,
+    shown: &str,
+    architecture: &str,
+    cache_dir: &Path,
+) -> Result<Package, String> {
+    let shown = shown.to_owned();
     let original =
         std::fs::read(binary).map_err(|e| format!("cannot read the binary {shown}: {e}"))?;
     check_runnable(&original, &shown, architecture)?;
