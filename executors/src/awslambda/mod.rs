@@ -57,6 +57,15 @@ use tokio::sync::OnceCell;
 
 pub use serve::{serve, LambdaTaskError, RUNTIME_API_ENV};
 
+/// The deterministic `bootstrap` zip of `bytes` (for tests that plant a package).
+///
+/// # Errors
+/// When zipping fails.
+#[doc(hidden)]
+pub fn zip_bootstrap_for_tests(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    package::zip_bootstrap(bytes)
+}
+
 use payload::{Carried, Event, Response, S3Ref};
 
 /// Runs tasks as invocations of a Lambda function that is this program. See the
@@ -382,48 +391,64 @@ impl AwsLambdaExecutor {
         let (pkg, package_time) = self.package().await?;
         let name = self.name_for(&pkg.build_id);
         let mut guard = self.state.deployed.lock().await;
-        let got = clients
-            .lambda
-            .get_function()
-            .function_name(&name)
-            .send()
-            .await;
         let t_up = Instant::now();
-        let action = match got {
-            Ok(f) => {
-                let sha = f
-                    .configuration()
-                    .and_then(|c| c.code_sha256())
-                    .unwrap_or_default();
-                if sha == pkg.code_sha256 {
-                    "unchanged"
-                } else {
+        let mut attempts = 0;
+        let (action, settled) = loop {
+            attempts += 1;
+            let got = clients
+                .lambda
+                .get_function()
+                .function_name(&name)
+                .send()
+                .await;
+            match got {
+                Ok(f) => {
+                    let c = f.configuration();
+                    let sha = c.and_then(|c| c.code_sha256()).unwrap_or_default();
+                    if sha == pkg.code_sha256 {
+                        // Created or updated by another driver a moment ago: it may still settle.
+                        let ready = c.is_some_and(|c| {
+                            matches!(c.state(), Some(State::Active) | None)
+                                && matches!(
+                                    c.last_update_status(),
+                                    Some(LastUpdateStatus::Successful) | None
+                                )
+                        });
+                        break ("unchanged", ready);
+                    }
                     self.update_code(&clients, &name, &pkg).await?;
-                    "updated"
+                    break ("updated", false);
                 }
-            }
-            Err(e)
-                if e.as_service_error()
-                    .is_some_and(|s| s.is_resource_not_found_exception()) =>
-            {
-                self.create(&clients, &name, &pkg).await?;
-                self.state
-                    .created
-                    .lock()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .insert(name.clone());
-                "created"
-            }
-            Err(e) => {
-                return Err(format!(
-                    "cannot look up the function {name}: {}",
-                    lambda_said(&e)
-                ))
+                Err(e)
+                    if e.as_service_error()
+                        .is_some_and(|s| s.is_resource_not_found_exception()) =>
+                {
+                    if self.create(&clients, &name, &pkg).await? {
+                        self.state
+                            .created
+                            .lock()
+                            .unwrap_or_else(|p| p.into_inner())
+                            .insert(name.clone());
+                        break ("created", false);
+                    }
+                    // Another driver created it meanwhile: look again.
+                    if attempts >= 3 {
+                        return Err(format!(
+                            "the function {name} keeps appearing and vanishing while it is deployed"
+                        ));
+                    }
+                }
+                Err(e) => {
+                    return Err(format!(
+                        "cannot look up the function {name}: {}",
+                        lambda_said(&e)
+                    ))
+                }
             }
         };
         let upload_time = t_up.elapsed();
         let t_settle = Instant::now();
-        if action != "unchanged" {
+        if !settled {
             self.settle(&clients, &name).await?;
         }
         let d = Deployment {
@@ -478,12 +503,13 @@ impl AwsLambdaExecutor {
             .build())
     }
 
+    /// Creates the function; `Ok(false)` when another driver created it first.
     async fn create(
         &self,
         clients: &Clients,
         name: &str,
         pkg: &package::Package,
-    ) -> Result<(), String> {
+    ) -> Result<bool, String> {
         let role = self.execution_role.as_deref().ok_or_else(|| {
             format!(
                 "the function {name} does not exist, and creating it needs a role: set `execution_role` to the ARN \
@@ -501,7 +527,7 @@ impl AwsLambdaExecutor {
             mb = pkg.zip.len() as f64 / 1e6,
             "creating the Lambda function"
         );
-        clients
+        let created = clients
             .lambda
             .create_function()
             .function_name(name)
@@ -514,9 +540,16 @@ impl AwsLambdaExecutor {
             .timeout(self.timeout as i32)
             .description(format!("orbital task runner, build {}", pkg.build_id))
             .send()
-            .await
-            .map(drop)
-            .map_err(|e| {
+            .await;
+        match created {
+            Ok(_) => Ok(true),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(|s| s.is_resource_conflict_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(e) => Err({
                 let said = lambda_said(&e);
                 let lower = said.to_ascii_lowercase();
                 if lower.contains("role") {
@@ -527,7 +560,8 @@ impl AwsLambdaExecutor {
                 } else {
                     format!("cannot create the function {name}: {said}")
                 }
-            })
+            }),
+        }
     }
 
     async fn update_code(

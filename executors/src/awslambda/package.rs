@@ -122,6 +122,10 @@ pub(crate) fn build(
     cache_dir: &Path,
 ) -> Result<Package, String> {
     let shown = binary.display().to_string();
+    // One package build at a time in this process: executors that start together (several
+    // dispatches, several runtimes) wait for the first and read its cache.
+    static BUILDING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let _one = BUILDING.lock().unwrap_or_else(|p| p.into_inner());
     // A build's package is made once: cached under the binary's identity (hashed once per
     // file, then remembered by stat key) and the architecture.
     let key = orbital_core::identity::of_file(binary)
@@ -180,7 +184,7 @@ fn build_uncached(
              `--release` (a debug build is hundreds of MB) and `strip = true` in `[profile.release]`, or set \
              `binary` to a smaller build",
             unzipped as f64 / 1e6,
-            if stripped.is_some() { "after `strip --strip-debug`" } else { "`strip` was not found" },
+            if stripped.is_some() { "after `strip --strip-debug`" } else { "not stripped: `strip` failed or is missing" },
             MAX_UNZIPPED / 1_000_000
         ));
     }
@@ -203,20 +207,22 @@ fn strip_copy(binary: &Path, original: &[u8], cache_dir: &Path) -> Option<PathBu
         return Some(out);
     }
     let tmp = cache_dir.join(format!(".bootstrap-{key}.{}", std::process::id()));
-    let ok = std::process::Command::new("strip")
+    let ran = std::process::Command::new("strip")
         .arg("--strip-debug")
         .arg("-o")
         .arg(&tmp)
         .arg(binary)
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if ok && std::fs::rename(&tmp, &out).is_ok() {
-        Some(out)
-    } else {
-        let _ = std::fs::remove_file(&tmp);
-        tracing::debug!("`strip` is not available; packaging the binary as it is");
-        None
+        .status();
+    match ran {
+        Ok(s) if s.success() && std::fs::rename(&tmp, &out).is_ok() => Some(out),
+        other => {
+            let _ = std::fs::remove_file(&tmp);
+            tracing::warn!(
+                ?other,
+                "`strip --strip-debug` failed; packaging the binary as it is"
+            );
+            None
+        }
     }
 }
 

@@ -121,8 +121,9 @@ async fn handle(
         return Err(fail(
             "StaleBuild",
             format!(
-                "this function runs build {mine}, the task was made for build {}: the function's code is not the \
-                 driver's build (dispatch again: orbital deploys the driver's build first)",
+                "stale binary: this function runs another build ({mine}) than the task was made for ({}): its code \
+                 changed since the driver deployed it; run the dispatch again (orbital deploys the driver's build \
+                 first)",
                 spec.build_id
             ),
         ));
