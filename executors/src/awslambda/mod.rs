@@ -684,7 +684,17 @@ impl AwsLambdaExecutor {
             s3io::put(&clients.s3, &r, frame).await.map_err(ex)?;
             Carried::S3(r)
         };
+        let cancel = spill.as_ref().map(|sp| S3Ref {
+            bucket: sp.bucket.clone(),
+            key: format!("{prefix}/cancel"),
+        });
+        // Dropped before the answer (time limit, cancel): tell the function to stop the task.
+        let mut marker = CancelMarker {
+            s3: clients.s3.clone(),
+            at: cancel.clone(),
+        };
         let event = Event {
+            cancel,
             orbital: payload::EVENT_VERSION,
             spec: spec_carried,
             spill,
@@ -733,6 +743,7 @@ impl AwsLambdaExecutor {
                 }
             }
         };
+        marker.at = None;
         let payload = out
             .payload()
             .map(|b| b.as_ref().to_vec())
@@ -788,6 +799,26 @@ impl AwsLambdaExecutor {
                 d.function_name
             ))
         })
+    }
+}
+
+/// Writes the cancel object of an invocation dropped before its answer.
+struct CancelMarker {
+    s3: aws_sdk_s3::Client,
+    at: Option<S3Ref>,
+}
+
+impl Drop for CancelMarker {
+    fn drop(&mut self) {
+        let Some(r) = self.at.take() else { return };
+        let s3 = self.s3.clone();
+        if let Ok(handle) = tokio::runtime::Handle::try_current() {
+            handle.spawn(async move {
+                if let Err(e) = s3io::put(&s3, &r, Vec::new()).await {
+                    tracing::warn!(error = %e, "could not ask the function to stop a cancelled task");
+                }
+            });
+        }
     }
 }
 

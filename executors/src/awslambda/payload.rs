@@ -41,6 +41,10 @@ pub(crate) struct Event {
     pub path_style: bool,
     /// The most bytes of stdout, and of stderr, kept.
     pub capture_limit: u64,
+    /// An object the driver writes when it cancels the task (Lambda cannot stop a running
+    /// invocation): the function watches for it and kills the task when it appears.
+    #[serde(default)]
+    pub cancel: Option<S3Ref>,
 }
 
 /// The invocation's response: the outcome frame.
@@ -79,6 +83,7 @@ mod tests {
             }),
             path_style: true,
             capture_limit: 10,
+            cancel: None,
         };
         let json = serde_json::to_string(&e).unwrap();
         let back: Event = serde_json::from_str(&json).unwrap();

@@ -146,7 +146,52 @@ async fn handle(
         ..Default::default()
     };
     let started = SystemTime::now();
-    let outcome = match limit {
+    let run = run_limited(runner, task, limit, started);
+    let outcome = match &event.cancel {
+        None => run.await,
+        Some(r) => {
+            let client = s3_client(s3, event.path_style).await;
+            tokio::select! {
+                o = run => o,
+                () = cancelled(client, r) => {
+                    let _ = client.delete_object().bucket(&r.bucket).key(&r.key).send().await;
+                    TaskOutcome::new(
+                        Err(TaskError::new(TaskErrorKind::Cancelled, "cancelled by the driver")),
+                        started,
+                    )
+                }
+            }
+        }
+    };
+    respond(&event, s3, outcome).await
+}
+
+/// Returns when the driver's cancel object appears (checked every second).
+async fn cancelled(client: &aws_sdk_s3::Client, r: &S3Ref) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+        if client
+            .head_object()
+            .bucket(&r.bucket)
+            .key(&r.key)
+            .send()
+            .await
+            .is_ok()
+        {
+            return;
+        }
+    }
+}
+
+/// Runs the task in a runner process; at its time limit the run is dropped, which kills the
+/// runner's process group.
+async fn run_limited(
+    runner: crate::ProcessExecutor,
+    task: Task,
+    limit: Option<std::time::Duration>,
+    started: SystemTime,
+) -> TaskOutcome {
+    match limit {
         // Dropping the run kills the runner's process group.
         Some(d) => match tokio::time::timeout(d, runner.run(task)).await {
             Ok(o) => o,
@@ -162,7 +207,14 @@ async fn handle(
             ),
         },
         None => runner.run(task).await,
-    };
+    }
+}
+
+async fn respond(
+    event: &Event,
+    s3: &tokio::sync::OnceCell<aws_sdk_s3::Client>,
+    outcome: TaskOutcome,
+) -> Result<Response, LambdaTaskError> {
     let mut out = Vec::new();
     protocol::write_outcome(&mut out, &outcome)
         .map_err(|e| fail("Internal", format!("cannot encode the outcome: {e}")))?;
