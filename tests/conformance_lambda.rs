@@ -56,16 +56,26 @@ fn stale_in_package_cache(ctx: &Ctx, stale: &Path) -> Result<orbital::Runtime, F
     let cache = ctx.dir().join("stale-cache");
     std::fs::create_dir_all(&cache)?;
     let key = orbital_core::identity::current()?;
-    let bytes = std::fs::read(stale)?;
+    // Stripped, as the executor packages a build (whole, a debug build is over Lambda's limit).
+    let stripped = ctx.dir().join("stale-stripped");
+    let status = std::process::Command::new("strip")
+        .arg("--strip-debug")
+        .arg("-o")
+        .arg(&stripped)
+        .arg(stale)
+        .status()?;
+    if !status.success() {
+        return Err(format!("strip {} failed: {status}", stale.display()).into());
+    }
+    let bytes = std::fs::read(&stripped)?;
     let zip = orbital_executors::awslambda::zip_bootstrap_for_tests(&bytes)?;
     std::fs::write(cache.join(format!("package-{key}-x86_64.zip")), zip)?;
-    let mine = key.clone();
+    // The package's build identity is what the spec carries: say it is this build's.
     std::fs::write(
         cache.join(format!("package-{key}-x86_64.meta")),
-        format!("{mine}\n{}\n", bytes.len()),
+        format!("{key}\n{}\n", bytes.len()),
     )?;
     let name = format!("orbital-stale-{}", std::process::id());
-    let _ = mine;
     ctx.runtime_with(|c| {
         set_under_test(
             c,
