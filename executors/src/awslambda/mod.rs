@@ -57,6 +57,15 @@ use tokio::sync::OnceCell;
 
 pub use serve::{serve, LambdaTaskError, RUNTIME_API_ENV};
 
+/// The AWS crates this executor is built on, for benchmarks that call the SDK themselves
+/// (dev-dependencies cannot be optional, and the SDK takes minutes to build).
+#[doc(hidden)]
+pub mod __sdk {
+    pub use aws_config;
+    pub use aws_sdk_lambda;
+    pub use base64;
+}
+
 /// The deterministic `bootstrap` zip of `bytes` (for tests that plant a package).
 ///
 /// # Errors
