@@ -9,6 +9,7 @@ pub use inventory;
 pub use orbital_core::builder;
 pub use orbital_core::codec::CodecError;
 pub use orbital_core::graph::{Arg, NodeId};
+pub use orbital_core::program::{record as record_program, Recorded as ProgramRecord};
 pub use orbital_core::registry::{
     Args, ElectronDef, ElectronEntry, Invoke, LatticeDef, LatticeEntry, ParamDef,
 };

@@ -17,6 +17,7 @@ pub mod executor;
 pub mod graph;
 pub mod identity;
 mod node;
+pub mod program;
 mod progress;
 pub mod protocol;
 pub mod registry;

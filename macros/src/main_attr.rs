@@ -59,21 +59,64 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             }
         }
     } else if func.sig.asyncness.is_some() {
+        let record = record_program();
         quote! {
             #(#attrs)*
             #vis fn #name() #output {
+                #record
                 async fn __orbital_main() #output #body
                 ::orbital::__private::run_main(__orbital_main())
             }
         }
     } else {
+        let record = record_program();
         quote! {
             #(#attrs)*
             #vis fn #name() #output {
+                #record
                 ::orbital::__private::init_or_exit();
                 #body
             }
         }
     };
     quote!(#expanded #(#errs)*)
+}
+
+/// Records where the program comes from (package, target, the features that are on), so that
+/// an executor can build it again for another machine. The package's features are read from
+/// its `Cargo.toml` here, and each is kept only when `cfg(feature)` says it is on.
+fn record_program() -> TokenStream {
+    let features = package_features();
+    quote! {
+        {
+            static __ORBITAL_PROGRAM: ::orbital::__private::ProgramRecord =
+                ::orbital::__private::ProgramRecord {
+                    manifest_dir: ::core::env!("CARGO_MANIFEST_DIR"),
+                    package: ::core::env!("CARGO_PKG_NAME"),
+                    bin_name: ::core::option_env!("CARGO_BIN_NAME"),
+                    crate_name: ::core::env!("CARGO_CRATE_NAME"),
+                    features: &[#( #[cfg(feature = #features)] #features, )*],
+                };
+            ::orbital::__private::record_program(&__ORBITAL_PROGRAM);
+        }
+    }
+}
+
+/// The names in the `[features]` table of the package being compiled (none when its manifest
+/// cannot be read: the program then records no features).
+fn package_features() -> Vec<String> {
+    let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") else {
+        return Vec::new();
+    };
+    let Ok(text) = std::fs::read_to_string(std::path::Path::new(&dir).join("Cargo.toml")) else {
+        return Vec::new();
+    };
+    let Ok(manifest) = text.parse::<toml::Table>() else {
+        return Vec::new();
+    };
+    manifest
+        .get("features")
+        .and_then(|f| f.as_table())
+        .map(|t| t.keys().cloned().collect())
+        .unwrap_or_default()
 }

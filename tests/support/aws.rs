@@ -17,6 +17,8 @@ pub struct AwsTarget {
     pub bucket: String,
     pub profile: String,
     pub credentials_file: PathBuf,
+    /// A moto that checks credentials, and knows none (every key is refused there).
+    pub auth_endpoint: String,
 }
 
 /// The emulators, or `None` (said loudly) without them; a panic under the harness.
@@ -30,6 +32,7 @@ pub fn target() -> Option<AwsTarget> {
         "ORBITAL_TEST_AWS_BUCKET",
         "ORBITAL_TEST_AWS_PROFILE",
         "ORBITAL_TEST_AWS_CREDENTIALS_FILE",
+        "ORBITAL_TEST_AWS_AUTH_ENDPOINT",
     ];
     let missing: Vec<&str> = names.iter().copied().filter(|n| get(n).is_none()).collect();
     if !missing.is_empty() {
@@ -56,6 +59,7 @@ pub fn target() -> Option<AwsTarget> {
         bucket: v("ORBITAL_TEST_AWS_BUCKET"),
         profile: v("ORBITAL_TEST_AWS_PROFILE"),
         credentials_file: v("ORBITAL_TEST_AWS_CREDENTIALS_FILE").into(),
+        auth_endpoint: v("ORBITAL_TEST_AWS_AUTH_ENDPOINT"),
     })
 }
 

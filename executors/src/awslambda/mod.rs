@@ -34,6 +34,7 @@
 //! AWS chain (environment, profile, credentials file, instance roles) and are never written to
 //! the store or the logs.
 
+mod cross;
 mod package;
 mod payload;
 mod s3io;
@@ -124,11 +125,25 @@ pub struct AwsLambdaExecutor {
     /// addressed path-style.
     #[serde(default)]
     pub endpoint_url: Option<String>,
-    /// The program to deploy, when the running one cannot run on Lambda (another
-    /// architecture, a newer glibc): the same program, built for the function
-    /// (`cargo zigbuild --release --target x86_64-unknown-linux-gnu.2.17`).
+    /// The program to deploy instead of the running one: the same program, built for the
+    /// function (`cargo zigbuild --release --target x86_64-unknown-linux-gnu.2.17`). Unset,
+    /// the running executable is deployed when it can run on `provided.al2023`, and otherwise
+    /// built again for it (see `cross_build`).
     #[serde(default)]
     pub binary: Option<String>,
+    /// When to build this program again for the function with `cargo zigbuild` (same package,
+    /// target and features, glibc 2.17): `"auto"` when the running executable cannot run on
+    /// Lambda (another architecture, a newer glibc, macOS), `"always"`, or `"never"` (an error
+    /// then says how to build it by hand).
+    #[serde(default)]
+    pub cross_build: CrossBuild,
+    /// The Cargo profile of that build.
+    #[serde(default = "default_build_profile")]
+    pub build_profile: String,
+    /// The package features of that build. Default: those of the running program, as
+    /// `#[orbital::main]` recorded them (none for a program without it).
+    #[serde(default)]
+    pub build_features: Option<Vec<String>>,
     /// Invokes of one dispatch at once.
     #[serde(default)]
     pub max_concurrency: Option<usize>,
@@ -137,6 +152,23 @@ pub struct AwsLambdaExecutor {
     pub capture_limit: u64,
     #[serde(skip)]
     state: Arc<LambdaState>,
+}
+
+/// When the Lambda executor builds the program again for the function (`cross_build`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CrossBuild {
+    /// When the running executable cannot run on `provided.al2023`.
+    #[default]
+    Auto,
+    /// Every time (the running executable is never deployed).
+    Always,
+    /// Never: an executable that cannot run on Lambda is an error.
+    Never,
+}
+
+fn default_build_profile() -> String {
+    "release".to_owned()
 }
 
 fn default_poll_freq() -> f64 {
@@ -189,6 +221,9 @@ pub struct Deployment {
     pub build_id: String,
     /// What the deploy did: `unchanged`, `updated` or `created`.
     pub action: &'static str,
+    /// Time of `cargo zigbuild` when the program was built again for the function (zero when
+    /// the running executable was deployed).
+    pub build_time: Duration,
     /// Time to build the package (strip, zip), zero when it was already built.
     pub package_time: Duration,
     /// Time of the create or update call (upload included).
@@ -199,6 +234,9 @@ pub struct Deployment {
     pub zip_bytes: usize,
     /// Size of `bootstrap`, bytes.
     pub unzipped_bytes: u64,
+    /// The executable deployed as `bootstrap` (this program, `binary`, or the build of this
+    /// program for Lambda).
+    pub binary: PathBuf,
 }
 
 impl AwsLambdaExecutor {
@@ -219,6 +257,9 @@ impl AwsLambdaExecutor {
             cleanup: false,
             endpoint_url: None,
             binary: None,
+            cross_build: CrossBuild::Auto,
+            build_profile: default_build_profile(),
+            build_features: None,
             max_concurrency: None,
             capture_limit: DEFAULT_CAPTURE_LIMIT,
             state: Arc::default(),
@@ -309,6 +350,7 @@ impl AwsLambdaExecutor {
                     );
                 }
                 check_credentials(&conf, self).await?;
+                check_accepted(&conf, self).await?;
                 let lambda_conf = aws_sdk_lambda::config::Builder::from(&conf)
                     .timeout_config(
                         aws_config::timeout::TimeoutConfig::builder()
@@ -329,19 +371,15 @@ impl AwsLambdaExecutor {
             .cloned()
     }
 
-    async fn package(&self) -> Result<(Arc<package::Package>, Duration), String> {
+    /// The package to deploy, its build time (zero unless the program was built again for
+    /// Lambda) and its packaging time (zero when it was already made).
+    async fn package(&self) -> Result<(Arc<package::Package>, Duration, Duration), String> {
         let t0 = Instant::now();
-        let mut built = false;
+        let mut built = None;
         let p = self
             .state
             .package
             .get_or_try_init(|| async {
-                built = true;
-                let binary = match &self.binary {
-                    Some(b) => crate::ssh::expand_local(b),
-                    None => std::env::current_exe()
-                        .map_err(|e| format!("cannot find this program's executable: {e}"))?,
-                };
                 let cache = self.cache_dir.as_deref().map_or_else(
                     || {
                         dirs_cache()
@@ -350,15 +388,67 @@ impl AwsLambdaExecutor {
                     },
                     crate::ssh::expand_local,
                 );
-                let arch = self.architecture.clone();
-                tokio::task::spawn_blocking(move || package::build(&binary, &arch, &cache))
-                    .await
-                    .map_err(|e| format!("packaging failed: {e}"))?
-                    .map(Arc::new)
+                let me = self.clone();
+                let (pkg, build_time) =
+                    tokio::task::spawn_blocking(move || me.package_blocking(&cache))
+                        .await
+                        .map_err(|e| format!("packaging failed: {e}"))??;
+                built = Some(build_time);
+                Ok::<_, String>(Arc::new(pkg))
             })
             .await?
             .clone();
-        Ok((p, if built { t0.elapsed() } else { Duration::ZERO }))
+        Ok(match built {
+            Some(b) => (p, b, t0.elapsed().saturating_sub(b)),
+            None => (p, Duration::ZERO, Duration::ZERO),
+        })
+    }
+
+    /// Picks the binary (`binary`, this executable, or a build of this program for Lambda) and
+    /// packages it.
+    fn package_blocking(
+        &self,
+        cache: &std::path::Path,
+    ) -> Result<(package::Package, Duration), String> {
+        let arch = &self.architecture;
+        if let Some(b) = &self.binary {
+            return Ok((
+                package::build(&crate::ssh::expand_local(b), arch, cache)
+                    .map_err(|e| e.to_string())?,
+                Duration::ZERO,
+            ));
+        }
+        let exe = std::env::current_exe()
+            .map_err(|e| format!("cannot find this program's executable: {e}"))?;
+        let why = match self.cross_build {
+            CrossBuild::Always => "`cross_build = \"always\"`".to_owned(),
+            mode => match package::build(&exe, arch, cache) {
+                Ok(p) => return Ok((p, Duration::ZERO)),
+                Err(package::PackError::NotRunnable(why)) if mode == CrossBuild::Auto => why,
+                Err(e) => return Err(e.to_string()),
+            },
+        };
+        let Some(mut source) = orbital_core::program::current() else {
+            return Err(format!(
+                "{why}; orbital cannot tell which Cargo target this program is (it was not started by \
+                 cargo and has no `#[orbital::main]`), so it cannot build it for Lambda: set `binary` to a \
+                 build for Lambda ({})",
+                cross::by_hand(arch)
+            ));
+        };
+        if let Some(f) = &self.build_features {
+            source.features = f.clone();
+            source.exact_features = false;
+        }
+        tracing::info!(reason = %why, "this program is built again for Lambda");
+        let built = cross::build(&source, arch, &self.build_profile, &cache.join("build"))?;
+        let pkg = package::build(&built.path, arch, cache).map_err(|e| {
+            format!(
+                "the program built for Lambda ({}) cannot be deployed: {e}",
+                built.path.display()
+            )
+        })?;
+        Ok((pkg, built.time))
     }
 
     fn name_for(&self, build_id: &str) -> String {
@@ -397,7 +487,7 @@ impl AwsLambdaExecutor {
     async fn deploy_inner(&self) -> Result<Deployment, String> {
         self.check_config()?;
         let clients = self.clients().await?;
-        let (pkg, package_time) = self.package().await?;
+        let (pkg, build_time, package_time) = self.package().await?;
         let name = self.name_for(&pkg.build_id);
         let mut guard = self.state.deployed.lock().await;
         let t_up = Instant::now();
@@ -464,15 +554,18 @@ impl AwsLambdaExecutor {
             function_name: name,
             build_id: pkg.build_id.clone(),
             action,
+            build_time,
             package_time,
             upload_time,
             settle_time: t_settle.elapsed(),
             zip_bytes: pkg.zip.len(),
             unzipped_bytes: pkg.unzipped,
+            binary: pkg.binary.clone(),
         };
         tracing::info!(
             function = %d.function_name,
             action,
+            build_ms = build_time.as_millis() as u64,
             package_ms = package_time.as_millis() as u64,
             upload_ms = upload_time.as_millis() as u64,
             settle_ms = d.settle_time.as_millis() as u64,
@@ -877,6 +970,113 @@ where
     }
 }
 
+/// Where the credentials come from, as the configuration says (for errors).
+fn credentials_source(cfg: &AwsLambdaExecutor) -> String {
+    match (&cfg.profile, &cfg.credentials_file) {
+        (Some(p), Some(f)) => format!("profile `{p}` of credentials_file {f}"),
+        (Some(p), None) => format!("profile `{p}`"),
+        (None, Some(f)) => format!("credentials_file {f}"),
+        (None, None) => "the AWS chain (environment, ~/.aws/credentials, instance role)".to_owned(),
+    }
+}
+
+/// Error codes with which AWS refuses the credentials themselves (an unknown key, a wrong
+/// secret, an expired session), as STS and the other services say it.
+const REFUSED_CREDENTIALS: &[&str] = &[
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "SignatureDoesNotMatch",
+    "InvalidSignatureException",
+    "InvalidAccessKeyId",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "InvalidToken",
+];
+
+/// Asks STS who the credentials are (`GetCallerIdentity` needs no permission), so that keys
+/// AWS refuses are named at setup rather than as the first call's 403. Other failures (an
+/// endpoint without STS, say) are left to the calls that follow.
+async fn check_accepted(
+    conf: &aws_config::SdkConfig,
+    cfg: &AwsLambdaExecutor,
+) -> Result<(), String> {
+    use aws_sdk_sts::error::ProvideErrorMetadata;
+    let sts = aws_sdk_sts::Client::new(conf);
+    match sts.get_caller_identity().send().await {
+        Ok(who) => {
+            tracing::debug!(
+                arn = who.arn().unwrap_or_default(),
+                "AWS credentials accepted"
+            );
+            Ok(())
+        }
+        Err(e) => {
+            let parsed = e.as_service_error().and_then(|s| {
+                s.code()
+                    .map(|c| (c.to_owned(), s.message().unwrap_or("refused").to_owned()))
+            });
+            // Some endpoints wrap the error in `<Errors>`, which the SDK does not parse: read
+            // the code from a 403's body.
+            let Some((code, message)) = parsed
+                .filter(|(c, _)| REFUSED_CREDENTIALS.contains(&c.as_str()))
+                .or_else(|| refused_in_body(e.raw_response()?))
+            else {
+                tracing::debug!(error = %crate::ssh::chain(&e), "cannot ask STS about the credentials");
+                return Ok(());
+            };
+            let message = message.trim_end_matches('.');
+            let key = key_hint(conf).await;
+            Err(format!(
+                "AWS refused the credentials from {} ({key}): {code}: {message}; put valid keys in that \
+                 profile (`aws configure{}`), refresh an expired session (`aws sso login`), or name \
+                 another `profile`",
+                credentials_source(cfg),
+                cfg.profile.as_deref().map(|p| format!(" --profile {p}")).unwrap_or_default(),
+            ))
+        }
+    }
+}
+
+/// The refusal code and message in the body of a 403, if it holds one of
+/// [`REFUSED_CREDENTIALS`].
+fn refused_in_body(r: &aws_sdk_sts::config::http::HttpResponse) -> Option<(String, String)> {
+    if r.status().as_u16() != 403 {
+        return None;
+    }
+    let body = String::from_utf8_lossy(r.body().bytes()?);
+    let code = REFUSED_CREDENTIALS
+        .iter()
+        .find(|c| body.contains(&format!("<Code>{c}</Code>")))?;
+    let message = body
+        .split_once("<Message>")
+        .and_then(|(_, rest)| rest.split_once("</Message>"))
+        .map_or("refused", |(m, _)| m);
+    Some(((*code).to_owned(), message.to_owned()))
+}
+
+/// The end of the access key id, as the console shows it (never the secret).
+async fn key_hint(conf: &aws_config::SdkConfig) -> String {
+    use aws_credential_types::provider::ProvideCredentials;
+    let Some(p) = conf.credentials_provider() else {
+        return "no access key".to_owned();
+    };
+    match p.provide_credentials().await {
+        Ok(c) => {
+            let id = c.access_key_id();
+            let tail: String = id
+                .chars()
+                .rev()
+                .take(4)
+                .collect::<Vec<_>>()
+                .into_iter()
+                .rev()
+                .collect();
+            format!("access key ending `{tail}`")
+        }
+        Err(_) => "no access key".to_owned(),
+    }
+}
+
 /// Resolves the credentials once, so that a missing or broken profile is named at setup.
 async fn check_credentials(
     conf: &aws_config::SdkConfig,
@@ -887,14 +1087,7 @@ async fn check_credentials(
         return Err("no AWS credentials provider is configured".to_owned());
     };
     provider.provide_credentials().await.map(drop).map_err(|e| {
-        let source = match (&cfg.profile, &cfg.credentials_file) {
-            (Some(p), Some(f)) => format!("profile `{p}` of credentials_file {f}"),
-            (Some(p), None) => format!("profile `{p}`"),
-            (None, Some(f)) => format!("credentials_file {f}"),
-            (None, None) => {
-                "the AWS chain (environment, ~/.aws/credentials, instance role)".to_owned()
-            }
-        };
+        let source = credentials_source(cfg);
         format!(
             "no usable AWS credentials from {source}: {}; set `profile` / `credentials_file`, or \
              AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",

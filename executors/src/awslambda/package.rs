@@ -26,6 +26,8 @@ pub(crate) struct Package {
     pub build_id: String,
     /// Size of `bootstrap`.
     pub unzipped: u64,
+    /// The executable it was made from.
+    pub binary: PathBuf,
 }
 
 /// Which architecture Lambda runs the function on.
@@ -114,13 +116,37 @@ pub(crate) fn check_runnable(bytes: &[u8], shown: &str, architecture: &str) -> R
     Ok(())
 }
 
+/// Why a package could not be made.
+#[derive(Debug)]
+pub(crate) enum PackError {
+    /// The binary cannot run as a `provided.al2023` function (the message says why and how to
+    /// build one that can).
+    NotRunnable(String),
+    /// Anything else (unreadable, too large, cache not writable).
+    Other(String),
+}
+
+impl From<String> for PackError {
+    fn from(s: String) -> Self {
+        PackError::Other(s)
+    }
+}
+
+impl std::fmt::Display for PackError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PackError::NotRunnable(s) | PackError::Other(s) => f.write_str(s),
+        }
+    }
+}
+
 /// Builds the package from `binary`: checks it, strips its debug information when `strip` is
 /// on the PATH (in a copy under `cache_dir`), checks the size limit, and zips it.
 pub(crate) fn build(
     binary: &Path,
     architecture: &str,
     cache_dir: &Path,
-) -> Result<Package, String> {
+) -> Result<Package, PackError> {
     let shown = binary.display().to_string();
     // One package build at a time in this process: executors that start together (several
     // dispatches, several runtimes) wait for the first and read its cache.
@@ -146,6 +172,7 @@ pub(crate) fn build(
                 code_sha256,
                 build_id: build_id.to_owned(),
                 unzipped,
+                binary: binary.to_owned(),
             });
         }
     }
@@ -165,11 +192,11 @@ fn build_uncached(
     shown: &str,
     architecture: &str,
     cache_dir: &Path,
-) -> Result<Package, String> {
+) -> Result<Package, PackError> {
     let shown = shown.to_owned();
     let original =
         std::fs::read(binary).map_err(|e| format!("cannot read the binary {shown}: {e}"))?;
-    check_runnable(&original, &shown, architecture)?;
+    check_runnable(&original, &shown, architecture).map_err(PackError::NotRunnable)?;
     std::fs::create_dir_all(cache_dir)
         .map_err(|e| format!("cannot create cache_dir {}: {e}", cache_dir.display()))?;
     let stripped = strip_copy(binary, &original, cache_dir);
@@ -179,23 +206,24 @@ fn build_uncached(
     };
     let unzipped = bytes.len() as u64;
     if unzipped > MAX_UNZIPPED {
-        return Err(format!(
+        return Err(PackError::Other(format!(
             "the binary {shown} is {:.0} MB ({}), over Lambda's {} MB limit for unzipped code: build it with \
              `--release` (a debug build is hundreds of MB) and `strip = true` in `[profile.release]`, or set \
              `binary` to a smaller build",
             unzipped as f64 / 1e6,
             if stripped.is_some() { "after `strip --strip-debug`" } else { "not stripped: `strip` failed or is missing" },
             MAX_UNZIPPED / 1_000_000
-        ));
+        )));
     }
     let build_id = orbital_core::identity::of_bytes(&bytes);
-    let zip = zip_bootstrap(&bytes)?;
+    let zip = zip_bootstrap(&bytes).map_err(PackError::Other)?;
     let code_sha256 = base64_sha256(&zip);
     Ok(Package {
         zip,
         code_sha256,
         build_id,
         unzipped,
+        binary: binary.to_owned(),
     })
 }
 
