@@ -43,7 +43,6 @@ const CASES: &[(&str, Case)] = &[
         "function_deleted_between_dispatches_is_recreated",
         deleted_recreated,
     ),
-    ("program_cross_built_for_lambda_with_zigbuild", cross_built),
 ];
 
 fn main() {
@@ -295,78 +294,6 @@ fn deleted_recreated(fx: &Fx) -> Result<(), Failed> {
     );
     assert_eq!(second.output()?, 7);
     Ok(())
-}
-
-fn cross_built(fx: &Fx) -> Result<(), Failed> {
-    // `cross_build = "always"`: this test program is built again with `cargo zigbuild` for glibc
-    // 2.17 (as it would be when the running executable could not run on Lambda), and that build
-    // is what the function runs. Its target directory stays under target/tmp, so that a second
-    // run of the suite rebuilds only what changed.
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lambda-cross-build");
-    let mut x = orbital::executors::AwsLambdaExecutor::new();
-    x.function_name = Some(fx.function.clone());
-    x.endpoint_url = Some(fx.target.endpoint.clone());
-    x.region = Some(fx.target.region.clone());
-    x.profile = Some(fx.target.profile.clone());
-    x.credentials_file = Some(fx.target.credentials_file.display().to_string());
-    x.execution_role = Some(fx.target.role.clone());
-    x.cache_dir = Some(cache.display().to_string());
-    x.cross_build = orbital::executors::awslambda::CrossBuild::Always;
-    x.build_profile = CROSS_PROFILE.to_owned();
-    x.build_features = Some(vec!["awslambda".to_owned()]);
-    let d = fx.tokio().block_on(x.deploy())?;
-    let me = std::env::current_exe()?;
-    assert_ne!(d.binary, me, "the running executable was deployed");
-    assert!(
-        d.binary.starts_with(cache.join("build")),
-        "{} is not the cross build's",
-        d.binary.display()
-    );
-    let glibc = newest_glibc(&std::fs::read(&d.binary)?);
-    assert!(
-        glibc.is_some_and(|v| v <= (2, 17)),
-        "the cross build needs glibc {glibc:?}, not at most 2.17"
-    );
-    eprintln!(
-        "cross build: {:.1} s, package {:.1} s, {} MB unzipped ({})",
-        d.build_time.as_secs_f64(),
-        d.package_time.as_secs_f64(),
-        d.unzipped_bytes / 1_000_000,
-        d.binary.display()
-    );
-    // The workflow runs on that build.
-    let text = fx.toml(&format!(
-        "cross_build = \"always\"\nbuild_profile = \"{CROSS_PROFILE}\"\nbuild_features = [\"awslambda\"]\n\
-         cache_dir = \"{}\"\n",
-        cache.display()
-    ));
-    let rt = fx.runtime(&text)?;
-    let result = fx.run(&rt, adding::build(20, 22))?;
-    assert_eq!(result.output()?, 42);
-    assert_eq!(fx.writes()?, 1, "one create, no update: the same build");
-    Ok(())
-}
-
-/// The profile of the cross-build test: `dev` without debug information (see the workspace's
-/// Cargo.toml), the quickest build the function can run.
-const CROSS_PROFILE: &str = "lambda-test";
-
-/// The newest `GLIBC_2.N` version an ELF file names.
-fn newest_glibc(bytes: &[u8]) -> Option<(u32, u32)> {
-    let needle = b"GLIBC_2.";
-    bytes
-        .windows(needle.len())
-        .enumerate()
-        .filter(|(_, w)| *w == needle)
-        .filter_map(|(i, _)| {
-            let digits: String = bytes[i + needle.len()..]
-                .iter()
-                .take_while(|b| b.is_ascii_digit())
-                .map(|b| *b as char)
-                .collect();
-            digits.parse().ok().map(|m| (2, m))
-        })
-        .max()
 }
 
 // ---------------------------------------------------------------------------------------------
