@@ -154,6 +154,14 @@ pub struct AwsLambdaExecutor {
     state: Arc<LambdaState>,
 }
 
+/// What [`AwsLambdaExecutor::choose`] decided.
+enum Chosen {
+    /// The running executable, packaged.
+    Ready(package::Package),
+    /// Build the program again for Lambda, for this reason.
+    CrossBuild(String),
+}
+
 /// When the Lambda executor builds the program again for the function (`cross_build`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -420,13 +428,9 @@ impl AwsLambdaExecutor {
         }
         let exe = std::env::current_exe()
             .map_err(|e| format!("cannot find this program's executable: {e}"))?;
-        let why = match self.cross_build {
-            CrossBuild::Always => "`cross_build = \"always\"`".to_owned(),
-            mode => match package::build(&exe, arch, cache) {
-                Ok(p) => return Ok((p, Duration::ZERO)),
-                Err(package::PackError::NotRunnable(why)) if mode == CrossBuild::Auto => why,
-                Err(e) => return Err(e.to_string()),
-            },
+        let why = match self.choose(&exe, cache)? {
+            Chosen::Ready(p) => return Ok((p, Duration::ZERO)),
+            Chosen::CrossBuild(why) => why,
         };
         let Some(mut source) = orbital_core::program::current() else {
             return Err(format!(
@@ -449,6 +453,24 @@ impl AwsLambdaExecutor {
             )
         })?;
         Ok((pkg, built.time))
+    }
+
+    /// Whether the running executable `exe` is deployed (packaged) or the program is built
+    /// again for Lambda (and why), by `cross_build`.
+    fn choose(&self, exe: &std::path::Path, cache: &std::path::Path) -> Result<Chosen, String> {
+        match self.cross_build {
+            CrossBuild::Always => Ok(Chosen::CrossBuild("`cross_build = \"always\"`".to_owned())),
+            mode => match package::build(exe, &self.architecture, cache) {
+                Ok(p) => Ok(Chosen::Ready(p)),
+                Err(package::PackError::NotRunnable(why)) if mode == CrossBuild::Auto => {
+                    Ok(Chosen::CrossBuild(why))
+                }
+                Err(package::PackError::NotRunnable(why)) => Err(format!(
+                    "{why}; or let orbital build it (`cross_build = \"auto\"`, not \"never\")"
+                )),
+                Err(e) => Err(e.to_string()),
+            },
+        }
     }
 
     fn name_for(&self, build_id: &str) -> String {
@@ -1194,6 +1216,52 @@ timeout = 60
         assert_eq!(e.function_name.as_deref(), Some("my-lambda-function"));
         assert_eq!(e.timeout, 60);
         assert!(e.check_config().is_ok());
+    }
+
+    #[test]
+    fn an_executable_lambda_cannot_run_is_built_again_unless_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let cache = dir.path().join("cache");
+        // Not an ELF file (a program built on macOS would be Mach-O).
+        let exe = dir.path().join("prog");
+        std::fs::write(&exe, b"\xcf\xfa\xed\xfe not linux").unwrap();
+        let auto: AwsLambdaExecutor = toml::from_str("").unwrap();
+        assert_eq!(auto.cross_build, CrossBuild::Auto);
+        match auto.choose(&exe, &cache).unwrap() {
+            Chosen::CrossBuild(why) => {
+                assert!(why.contains("not a Linux (ELF) executable"), "{why}")
+            }
+            Chosen::Ready(_) => panic!("a non-ELF executable was packaged"),
+        }
+        let never: AwsLambdaExecutor = toml::from_str("cross_build = \"never\"").unwrap();
+        let Err(e) = never.choose(&exe, &cache) else {
+            panic!("`never` packaged a non-ELF executable")
+        };
+        assert!(
+            e.contains("cargo zigbuild") && e.contains("cross_build = \"auto\""),
+            "{e}"
+        );
+        // A Linux x86-64 program that needs no glibc newer than 2.34 is deployed as it is.
+        let mut elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0".to_vec();
+        elf.extend_from_slice(b"\0GLIBC_2.17\0GLIBC_2.34\0");
+        std::fs::write(&exe, &elf).unwrap();
+        assert!(matches!(
+            auto.choose(&exe, &cache).unwrap(),
+            Chosen::Ready(_)
+        ));
+        let always: AwsLambdaExecutor = toml::from_str("cross_build = \"always\"").unwrap();
+        assert!(matches!(
+            always.choose(&exe, &cache).unwrap(),
+            Chosen::CrossBuild(_)
+        ));
+        // ... and one that needs glibc 2.38 is built again.
+        elf.extend_from_slice(b"GLIBC_2.38\0");
+        let newer = dir.path().join("newer");
+        std::fs::write(&newer, &elf).unwrap();
+        match auto.choose(&newer, &cache).unwrap() {
+            Chosen::CrossBuild(why) => assert!(why.contains("glibc 2.38"), "{why}"),
+            Chosen::Ready(_) => panic!("a program needing glibc 2.38 was packaged"),
+        }
     }
 
     #[test]
