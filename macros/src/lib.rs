@@ -41,7 +41,10 @@ pub fn lattice(args: TokenStream, item: TokenStream) -> TokenStream {
 }
 
 /// Marks the program's `main`: selects the mode of the binary (driver, task runner, Lambda)
-/// before any of its code runs, then runs an `async fn main` on a tokio runtime.
+/// before any of its code runs, then runs an `async fn main` on a tokio runtime. It also
+/// records where the program comes from (its Cargo package, target and the package features
+/// that are on), so that an executor can build the same program for another machine (the
+/// Lambda executor does when this executable cannot run there).
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     main_attr::expand(args.into(), item.into()).into()
