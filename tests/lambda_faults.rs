@@ -125,7 +125,6 @@ fn wrong_credentials(fx: &Fx) -> Result<(), Failed> {
             &format!("aws configure --profile {}", fx.target.profile),
         ],
     );
-    eprintln!("{e}");
     // The key's end only, never the secret (`testing` here).
     assert!(!e.contains("testing"), "the error shows a secret: {e}");
     Ok(())

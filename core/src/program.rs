@@ -90,6 +90,8 @@ pub struct Recorded {
     pub crate_name: &'static str,
     /// The package's features that were on.
     pub features: &'static [&'static str],
+    /// Whether `features` is the whole set (the macro could read the package's manifest).
+    pub features_known: bool,
 }
 
 static RECORDED: OnceLock<&'static Recorded> = OnceLock::new();
@@ -116,7 +118,7 @@ pub fn current() -> Option<Source> {
             package: r.package.to_owned(),
             target,
             features: r.features.iter().map(|f| (*f).to_owned()).collect(),
-            exact_features: true,
+            exact_features: r.features_known,
         });
     }
     let manifest_dir = PathBuf::from(std::env::var_os("CARGO_MANIFEST_DIR")?);

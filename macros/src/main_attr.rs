@@ -86,7 +86,11 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
 /// an executor can build it again for another machine. The package's features are read from
 /// its `Cargo.toml` here, and each is kept only when `cfg(feature)` says it is on.
 fn record_program() -> TokenStream {
-    let features = package_features();
+    // `None`: the manifest could not be read, so the features that are on are unknown.
+    let (known, features) = match package_features() {
+        Some(f) => (true, f),
+        None => (false, Vec::new()),
+    };
     quote! {
         {
             static __ORBITAL_PROGRAM: ::orbital::__private::ProgramRecord =
@@ -96,27 +100,24 @@ fn record_program() -> TokenStream {
                     bin_name: ::core::option_env!("CARGO_BIN_NAME"),
                     crate_name: ::core::env!("CARGO_CRATE_NAME"),
                     features: &[#( #[cfg(feature = #features)] #features, )*],
+                    features_known: #known,
                 };
             ::orbital::__private::record_program(&__ORBITAL_PROGRAM);
         }
     }
 }
 
-/// The names in the `[features]` table of the package being compiled (none when its manifest
-/// cannot be read: the program then records no features).
-fn package_features() -> Vec<String> {
-    let Some(dir) = std::env::var_os("CARGO_MANIFEST_DIR") else {
-        return Vec::new();
-    };
-    let Ok(text) = std::fs::read_to_string(std::path::Path::new(&dir).join("Cargo.toml")) else {
-        return Vec::new();
-    };
-    let Ok(manifest) = text.parse::<toml::Table>() else {
-        return Vec::new();
-    };
-    manifest
-        .get("features")
-        .and_then(|f| f.as_table())
-        .map(|t| t.keys().cloned().collect())
-        .unwrap_or_default()
+/// The names in the `[features]` table of the package being compiled (`None` when its
+/// manifest cannot be read or parsed).
+fn package_features() -> Option<Vec<String>> {
+    let dir = std::env::var_os("CARGO_MANIFEST_DIR")?;
+    let text = std::fs::read_to_string(std::path::Path::new(&dir).join("Cargo.toml")).ok()?;
+    let manifest = text.parse::<toml::Table>().ok()?;
+    Some(
+        manifest
+            .get("features")
+            .and_then(|f| f.as_table())
+            .map(|t| t.keys().cloned().collect())
+            .unwrap_or_default(),
+    )
 }

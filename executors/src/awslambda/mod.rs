@@ -1085,15 +1085,8 @@ async fn key_hint(conf: &aws_config::SdkConfig) -> String {
     match p.provide_credentials().await {
         Ok(c) => {
             let id = c.access_key_id();
-            let tail: String = id
-                .chars()
-                .rev()
-                .take(4)
-                .collect::<Vec<_>>()
-                .into_iter()
-                .rev()
-                .collect();
-            format!("access key ending `{tail}`")
+            let from = id.char_indices().rev().nth(3).map_or(0, |(i, _)| i);
+            format!("access key ending `{}`", &id[from..])
         }
         Err(_) => "no access key".to_owned(),
     }
