@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::codec::CodecError;
 use crate::config::ConfigError;
-use crate::registry::DuplicateName;
+use crate::graph::registry::DuplicateName;
 use crate::status::DispatchStatus;
 use crate::store::StoreError;
 

@@ -3,45 +3,51 @@
 //!
 //! Users depend on the `orbital` facade crate; this crate is what it re-exports, and what
 //! executor crates implement against.
+//!
+//! The folders follow the path of a task, and imports point one way, down this list:
+//!
+//! - [`dispatch`](Dispatch): the dispatcher's state machine, the [`Runtime`], progress and
+//!   results: uses everything below;
+//! - [`runner`]: the program in runner mode, the other end of the wire: runs one spec from the
+//!   [`Registry`];
+//! - `graph`: the graph a `#[lattice]` body builds, the [`Registry`], drawings;
+//! - [`executor`]: the [`Executor`] trait, and how a node chooses one;
+//! - `task`: a task as it travels ([`TaskSpec`], [`TaskOutcome`]), the electron definitions,
+//!   the wire [`protocol`], the build [`identity`];
+//! - [`error`](Error), then [`store`], then [`config`], [`data`](Data), [`codec`] and
+//!   [`status`](DispatchStatus) at the bottom.
 
 #![warn(missing_docs)]
 
-pub mod builder;
 pub mod codec;
 pub mod config;
 mod data;
-mod dispatcher;
-pub mod draw;
+mod dispatch;
 mod error;
 pub mod executor;
 pub mod graph;
-pub mod identity;
-mod node;
-pub mod program;
-mod progress;
-pub mod protocol;
-pub mod registry;
-mod result;
 pub mod runner;
-mod runtime;
 mod status;
 pub mod store;
 mod task;
-mod workflow;
+
+pub use graph::{builder, draw, registry};
+pub use task::{identity, program, protocol};
 
 pub use config::{Config, ConfigError};
 pub use data::{Data, TypeInfo};
-pub use dispatcher::{Dispatch, Progress};
+pub use dispatch::{
+    get_result, resume, CancelOutcome, Dispatch, DispatchResult, NodeResult, Progress, Runtime,
+    RuntimeBuilder, Untyped,
+};
 pub use error::{Error, NodeFailure, Result};
 pub use executor::{
     Batching, Executor, ExecutorChoice, ExecutorContext, ExecutorError, ExecutorRef, ExecutorSel,
     IntoExecutor, JobHandle, JobState,
 };
+pub use graph::node::{IntoNode, Node, Split, TupleField};
+pub use graph::workflow::Workflow;
 pub use graph::{Arg, Graph, NodeId};
-pub use node::{IntoNode, Node, Split, TupleField};
 pub use registry::{ElectronDef, LatticeDef, Registry};
-pub use result::{DispatchResult, NodeResult, Untyped};
-pub use runtime::{get_result, resume, CancelOutcome, Runtime, RuntimeBuilder};
 pub use status::{DispatchStatus, NodeStatus};
 pub use task::{Task, TaskError, TaskErrorKind, TaskOutcome, TaskSpec};
-pub use workflow::Workflow;

@@ -156,6 +156,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         #vis fn #name(#(#node_params),*) -> ::orbital::__private::Node<#node_ty> {
             ::orbital::__private::Node::from_id(::orbital::__private::builder::electron(
                 &#def,
+                #executor,
                 ::orbital::__private::smallvec![#(#node_args),*],
             ))
         }
@@ -192,7 +193,6 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             line: ::core::line!(),
             params: &[#(#param_defs),*],
             output: #name::__ORBITAL_OUTPUT.info,
-            executor: #executor,
             retries: #retries,
             time_limit: #time_limit,
             invoke: #invoke,

@@ -6,10 +6,12 @@ use std::time::SystemTime;
 
 use rusqlite::{params, Connection, OptionalExtension};
 
-use super::{micros, schema, StoreError};
+use super::columns::micros;
+use super::error::StoreError;
+use super::schema;
 use crate::status::DispatchStatus;
 
-/// Which dispatches [`super::Store::purge`] deletes.
+/// Which dispatches [`Store::purge`](super::Store::purge) deletes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Purge {
     /// Every dispatch that has ended (completed, failed or cancelled).

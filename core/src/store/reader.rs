@@ -5,7 +5,8 @@ use std::time::SystemTime;
 
 use rusqlite::{params, Connection, OpenFlags, OptionalExtension};
 
-use super::{from_micros, StoreError};
+use super::columns::from_micros;
+use super::error::StoreError;
 use crate::status::{DispatchStatus, NodeStatus};
 
 pub(super) fn open(path: &Path) -> Result<Connection, StoreError> {

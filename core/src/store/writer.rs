@@ -10,7 +10,8 @@ use bytes::Bytes;
 use rusqlite::{params, Connection};
 use rustc_hash::FxHashMap;
 
-use super::{json_text, micros, StoreError};
+use super::columns::{json_text, micros};
+use super::error::StoreError;
 use crate::data::TypeInfo;
 use crate::status::{DispatchStatus, NodeStatus};
 

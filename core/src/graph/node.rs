@@ -5,10 +5,10 @@ use std::marker::PhantomData;
 
 use smallvec::smallvec;
 
-use crate::builder;
 use crate::codec;
 use crate::data::{Data, TypeInfo};
 use crate::executor::ExecutorSel;
+use crate::graph::builder;
 use crate::graph::{Arg, NodeId, NodeSpec, Op};
 
 /// The future output of a node, of type `T`: what an electron call returns inside a lattice.

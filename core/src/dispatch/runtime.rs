@@ -1,18 +1,20 @@
 //! The runtime: configuration, results store and executors, shared by every dispatch.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
+use super::handle::Dispatch;
+use super::result::{DispatchResult, Untyped};
+use super::run;
+use super::shared::Shared;
 use crate::config::Config;
 use crate::data::Data;
-use crate::dispatcher::{self, Dispatch};
 use crate::error::Error;
-use crate::executor::{Executor, ExecutorRef};
-use crate::registry::Registry;
-use crate::result::{DispatchResult, Untyped};
+use crate::executor::ExecutorRef;
+use crate::graph::registry::Registry;
+use crate::graph::workflow::Workflow;
+use crate::status::DispatchStatus;
 use crate::store::{self, DispatchSummary, Store};
-use crate::workflow::Workflow;
 
 /// Configuration, results store and executors: what dispatches share.
 ///
@@ -26,20 +28,14 @@ use crate::workflow::Workflow;
 /// ```
 #[derive(Clone)]
 pub struct Runtime {
-    inner: Arc<Inner>,
-}
-
-struct Inner {
-    config: Config,
-    store: Store,
-    executors: Mutex<HashMap<String, ExecutorRef>>,
+    inner: Arc<Shared>,
 }
 
 impl std::fmt::Debug for Runtime {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runtime")
-            .field("config", &self.inner.config.file)
-            .field("store", &self.inner.store.path())
+            .field("config", &self.inner.config().file)
+            .field("store", &self.inner.store().path())
             .finish_non_exhaustive()
     }
 }
@@ -86,19 +82,12 @@ impl RuntimeBuilder {
             .unwrap_or_else(|| store::default_path(&config));
         let store = Store::open(&path)?;
         Ok(Runtime {
-            inner: Arc::new(Inner {
-                config,
-                store,
-                executors: Mutex::new(HashMap::new()),
-            }),
+            inner: Arc::new(Shared::new(config, store)),
         })
     }
 }
 
 static GLOBAL: Mutex<Option<Runtime>> = Mutex::new(None);
-
-/// Executors a node may name without an `[executors.NAME]` table: they need no settings.
-pub const BUILT_IN: [&str; 2] = ["local", "process"];
 
 impl Runtime {
     /// A builder for a runtime of your own.
@@ -123,24 +112,18 @@ impl Runtime {
 
     /// The configuration.
     pub fn config(&self) -> &Config {
-        &self.inner.config
+        self.inner.config()
     }
 
     /// The results store.
     pub fn store(&self) -> &Store {
-        &self.inner.store
+        self.inner.store()
     }
 
     /// The names of the executors a node may name: the built-in `local` and `process`, and every
     /// `[executors.NAME]`.
     pub fn executor_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.inner.config.executors.keys().cloned().collect();
-        for (i, b) in BUILT_IN.iter().enumerate() {
-            if !names.iter().any(|n| n == b) {
-                names.insert(i, (*b).to_owned());
-            }
-        }
-        names
+        self.inner.executor_names()
     }
 
     /// The executor configured as `name` (`local` needs no configuration), built once.
@@ -149,44 +132,7 @@ impl Runtime {
     /// [`Error::UnknownExecutor`] (listing the configured names) or
     /// [`Error::ExecutorConfig`] when its table does not describe a valid executor.
     pub fn executor(&self, name: &str) -> Result<ExecutorRef, Error> {
-        let mut cache = self
-            .inner
-            .executors
-            .lock()
-            .unwrap_or_else(|p| p.into_inner());
-        if let Some(e) = cache.get(name) {
-            return Ok(e.clone());
-        }
-        let config = &self.inner.config;
-        let mut table = match config.executors.get(name) {
-            Some(t) => t.clone(),
-            None if BUILT_IN.contains(&name) => toml::Table::new(),
-            None => {
-                return Err(Error::UnknownExecutor {
-                    name: name.to_owned(),
-                    configured: self.executor_names(),
-                    file: config.file.clone(),
-                })
-            }
-        };
-        table
-            .entry("type")
-            .or_insert_with(|| toml::Value::String(name.to_owned()));
-        let exec: Box<dyn Executor> =
-            toml::Value::Table(table)
-                .try_into()
-                .map_err(|e: toml::de::Error| Error::ExecutorConfig {
-                    name: name.to_owned(),
-                    file: config.file.clone(),
-                    message: format!(
-                        "{}; the executor types compiled into this program are listed in that message \
-                         (ssh, slurm and awslambda are behind the cargo features of the same names)",
-                        e.message().trim()
-                    ),
-                })?;
-        let exec: ExecutorRef = Arc::from(exec);
-        cache.insert(name.to_owned(), exec.clone());
-        Ok(exec)
+        self.inner.executor(name)
     }
 
     /// Dispatches a built workflow on this runtime.
@@ -203,7 +149,7 @@ impl Runtime {
             });
         }
         let id = uuid::Uuid::now_v7().to_string();
-        dispatcher::start(self.clone(), id, workflow, None)
+        run::start(self.inner.clone(), id, workflow, None)
     }
 
     /// Resumes a dispatch whose driver stopped (killed, crashed, or the machine restarted):
@@ -218,14 +164,14 @@ impl Runtime {
     /// still running, this program does not hold its lattice, or builds it differently.
     pub async fn resume(&self, dispatch_id: &str) -> Result<Dispatch<Untyped>, Error> {
         let registry = Registry::get()?;
-        let stored = self
-            .inner
-            .store
-            .load(dispatch_id)?
-            .ok_or_else(|| Error::UnknownDispatch {
-                id: dispatch_id.to_owned(),
-                store: self.inner.store.path().to_owned(),
-            })?;
+        let stored =
+            self.inner
+                .store()
+                .load(dispatch_id)?
+                .ok_or_else(|| Error::UnknownDispatch {
+                    id: dispatch_id.to_owned(),
+                    store: self.inner.store().path().to_owned(),
+                })?;
         let refuse = |message: String| Error::Resume {
             id: dispatch_id.to_owned(),
             message,
@@ -237,8 +183,9 @@ impl Runtime {
             )));
         }
         if let Some(pid) = stored.driver_pid {
-            let same_host = stored.driver_host.as_deref() == Some(crate::identity::host().as_str());
-            if same_host && pid != std::process::id() && crate::identity::process_alive(pid) {
+            let same_host =
+                stored.driver_host.as_deref() == Some(crate::task::identity::host().as_str());
+            if same_host && pid != std::process::id() && crate::task::identity::process_alive(pid) {
                 return Err(refuse(format!(
                     "its driver (process {pid}) is still running; cancel it first with `orbital cancel {dispatch_id}`, or wait"
                 )));
@@ -253,7 +200,12 @@ impl Runtime {
         })?;
         let inputs: Vec<bytes::Bytes> = crate::codec::decode(&stored.inputs)?;
         let workflow: Workflow<Untyped> = Workflow::rebuild(lattice, inputs).map_err(refuse)?;
-        dispatcher::start(self.clone(), dispatch_id.to_owned(), workflow, Some(stored))
+        run::start(
+            self.inner.clone(),
+            dispatch_id.to_owned(),
+            workflow,
+            Some(stored),
+        )
     }
 
     /// Cancels a dispatch (or only `nodes` of it) from any process: the driver running it is
@@ -263,27 +215,27 @@ impl Runtime {
     /// # Errors
     /// [`Error::UnknownDispatch`], or a store error.
     pub fn cancel(&self, dispatch_id: &str, nodes: &[u32]) -> Result<CancelOutcome, Error> {
-        let stored = self
-            .inner
-            .store
-            .load(dispatch_id)?
-            .ok_or_else(|| Error::UnknownDispatch {
-                id: dispatch_id.to_owned(),
-                store: self.inner.store.path().to_owned(),
-            })?;
+        let stored =
+            self.inner
+                .store()
+                .load(dispatch_id)?
+                .ok_or_else(|| Error::UnknownDispatch {
+                    id: dispatch_id.to_owned(),
+                    store: self.inner.store().path().to_owned(),
+                })?;
         let status = stored.summary.status;
         if status.is_final() {
             return Ok(CancelOutcome::AlreadyEnded(status));
         }
-        let alive = stored.driver_host.as_deref() == Some(crate::identity::host().as_str())
+        let alive = stored.driver_host.as_deref() == Some(crate::task::identity::host().as_str())
             && stored
                 .driver_pid
-                .is_some_and(crate::identity::process_alive);
+                .is_some_and(crate::task::identity::process_alive);
         if alive {
-            self.inner.store.request_cancel(dispatch_id, nodes)?;
+            self.inner.store().request_cancel(dispatch_id, nodes)?;
             Ok(CancelOutcome::Requested)
         } else {
-            self.inner.store.mark_cancelled(dispatch_id, nodes)?;
+            self.inner.store().mark_cancelled(dispatch_id, nodes)?;
             Ok(CancelOutcome::DriverGone)
         }
     }
@@ -293,11 +245,11 @@ impl Runtime {
     /// # Errors
     /// [`Error::UnknownDispatch`] when the store holds no such dispatch.
     pub fn get_result(&self, dispatch_id: &str) -> Result<DispatchResult<Untyped>, Error> {
-        match self.inner.store.load(dispatch_id)? {
+        match self.inner.store().load(dispatch_id)? {
             Some(d) => Ok(DispatchResult::from_stored(d)),
             None => Err(Error::UnknownDispatch {
                 id: dispatch_id.to_owned(),
-                store: self.inner.store.path().to_owned(),
+                store: self.inner.store().path().to_owned(),
             }),
         }
     }
@@ -307,7 +259,7 @@ impl Runtime {
     /// # Errors
     /// When the store cannot be read.
     pub fn list(&self, limit: usize) -> Result<Vec<DispatchSummary>, Error> {
-        Ok(self.inner.store.list(limit)?)
+        Ok(self.inner.store().list(limit)?)
     }
 
     /// Waits until every state change is stored and folds the store's write-ahead log into its
@@ -316,7 +268,7 @@ impl Runtime {
     /// # Errors
     /// The first store write error not yet reported.
     pub async fn shutdown(&self) -> Result<(), Error> {
-        Ok(self.inner.store.close().await?)
+        Ok(self.inner.store().close().await?)
     }
 
     /// The global runtime, if it was built.
@@ -326,7 +278,7 @@ impl Runtime {
 
     /// The store's file.
     pub fn store_path(&self) -> &Path {
-        self.inner.store.path()
+        self.inner.store().path()
     }
 }
 
@@ -338,7 +290,7 @@ pub enum CancelOutcome {
     /// The dispatch's driver had stopped: the store now says cancelled.
     DriverGone,
     /// The dispatch had already ended; nothing changed.
-    AlreadyEnded(crate::status::DispatchStatus),
+    AlreadyEnded(DispatchStatus),
 }
 
 /// Resumes a dispatch on the global runtime (see [`Runtime::resume`]).

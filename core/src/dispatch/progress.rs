@@ -12,7 +12,20 @@ use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
-use crate::dispatcher::Progress;
+/// Counts of a running dispatch, for progress displays.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Progress {
+    /// Nodes in the graph so far (sub-lattices add theirs when they are built).
+    pub total: usize,
+    /// Completed nodes.
+    pub completed: usize,
+    /// Running nodes.
+    pub running: usize,
+    /// Failed, upstream-failed and cancelled nodes.
+    pub failed: usize,
+    /// Whether the dispatch has ended.
+    pub done: bool,
+}
 
 /// The environment variable that turns the display off (`0`) in a terminal.
 pub const PROGRESS_ENV: &str = "ORBITAL_PROGRESS";

@@ -6,8 +6,12 @@
 
 use std::cell::RefCell;
 
-use crate::executor::ExecutorSel;
-use crate::graph::{Graph, NodeId, NodeSpec};
+use smallvec::SmallVec;
+
+use super::registry::LatticeDef;
+use super::{Arg, Graph, NodeId, NodeSpec, Op};
+use crate::executor::{ExecutorChoice, ExecutorSel};
+use crate::task::{Args, ElectronDef, TaskError};
 
 struct Builder {
     graph: Graph,
@@ -132,22 +136,24 @@ pub fn node_name(id: NodeId) -> Option<String> {
     })
 }
 
-/// Records a call of electron `def` in the current lattice body.
+/// Records a call of electron `def`, on `executor` unless the lattice chooses, in the current
+/// lattice body.
 ///
 /// # Panics
 /// When no lattice body is being built on this thread.
 pub fn electron(
-    def: &'static crate::registry::ElectronDef,
-    args: smallvec::SmallVec<[crate::graph::Arg; 2]>,
+    def: &'static ElectronDef,
+    executor: ExecutorChoice,
+    args: SmallVec<[Arg; 2]>,
 ) -> NodeId {
     let what = format!("electron `{}`", def.fn_name);
     let default = default_executor(&what);
     record(NodeSpec {
-        op: crate::graph::Op::Electron(def),
+        op: Op::Electron(def),
         name: def.fn_name.to_owned(),
         args,
         after: Default::default(),
-        executor: ExecutorSel::resolve(def.executor, &default),
+        executor: ExecutorSel::resolve(executor, &default),
         retries: def.retries,
         time_limit: def.time_limit,
         parent: None,
@@ -158,14 +164,11 @@ pub fn electron(
 ///
 /// # Panics
 /// When no lattice body is being built on this thread.
-pub fn lattice(
-    def: &'static crate::registry::LatticeDef,
-    args: smallvec::SmallVec<[crate::graph::Arg; 2]>,
-) -> NodeId {
+pub fn lattice(def: &'static LatticeDef, args: SmallVec<[Arg; 2]>) -> NodeId {
     let what = format!("lattice `{}`", def.fn_name);
     let default = default_executor(&what);
     record(NodeSpec {
-        op: crate::graph::Op::Lattice(def),
+        op: Op::Lattice(def),
         name: def.fn_name.to_owned(),
         args,
         after: Default::default(),
@@ -180,10 +183,10 @@ pub fn lattice(
 /// executor: what a sub-lattice node does when its inputs are known, and what resume does.
 /// A panicking body, inputs that do not decode and recording problems are all errors here.
 pub fn build_lattice(
-    def: &'static crate::registry::LatticeDef,
+    def: &'static LatticeDef,
     default: ExecutorSel,
-    args: crate::registry::Args,
-) -> Result<(Graph, crate::graph::Arg), String> {
+    args: Args,
+) -> Result<(Graph, Arg), String> {
     let built = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
         build(default, || (def.build)(args))
     }))
@@ -191,7 +194,7 @@ pub fn build_lattice(
         format!(
             "building lattice `{}`: {}",
             def.name,
-            crate::TaskError::from_panic(p)
+            TaskError::from_panic(p)
         )
     })?;
     let output = built.value.map_err(|e| e.message)?;
@@ -204,7 +207,6 @@ pub fn build_lattice(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::graph::{Arg, Op};
 
     fn project_spec(name: &str, args: &[NodeId]) -> NodeSpec {
         fn id(b: &[u8]) -> Result<bytes::Bytes, crate::codec::CodecError> {

@@ -4,11 +4,11 @@ use std::marker::PhantomData;
 
 use bytes::Bytes;
 
-use crate::builder;
 use crate::codec::CodecError;
 use crate::executor::ExecutorSel;
+use crate::graph::builder;
+use crate::graph::registry::LatticeDef;
 use crate::graph::{Arg, Graph};
-use crate::registry::LatticeDef;
 
 /// A lattice built with concrete inputs, ready to draw or dispatch. `T` is its output type.
 ///
@@ -97,7 +97,7 @@ impl<T> Workflow<T> {
 
     /// The graph in Graphviz DOT.
     pub fn to_dot(&self) -> String {
-        crate::draw::dot(&crate::draw::GraphView::from_graph(
+        crate::graph::draw::dot(&crate::graph::draw::GraphView::from_graph(
             self.lattice.fn_name,
             &self.graph,
             &self.output,
@@ -106,7 +106,7 @@ impl<T> Workflow<T> {
 
     /// The graph as a Mermaid flowchart.
     pub fn to_mermaid(&self) -> String {
-        crate::draw::mermaid(&crate::draw::GraphView::from_graph(
+        crate::graph::draw::mermaid(&crate::graph::draw::GraphView::from_graph(
             self.lattice.fn_name,
             &self.graph,
             &self.output,

@@ -4,73 +4,14 @@
 //! stable, module-qualified name (`my_crate::module::function`, or the `name = ".."` option).
 //! A task runner in another process finds the electron it is asked to run by that name.
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
-use std::time::Duration;
-
-use bytes::Bytes;
-use futures::future::BoxFuture;
-
+use super::arg::Arg;
 use crate::data::TypeInfo;
 use crate::executor::ExecutorChoice;
-use crate::graph::Arg;
 use crate::task::TaskError;
+use std::collections::HashMap;
+use std::sync::OnceLock;
 
-/// Encoded arguments, one per parameter.
-pub type Args = Vec<Bytes>;
-
-/// How an electron's function is called.
-#[derive(Clone, Copy)]
-pub enum Invoke {
-    /// A plain `fn`: runs on a blocking thread, never on the dispatcher's.
-    Blocking(fn(Args) -> Result<Bytes, TaskError>),
-    /// An `async fn`: polled on the runtime.
-    Async(fn(Args) -> BoxFuture<'static, Result<Bytes, TaskError>>),
-}
-
-/// A parameter of an electron or lattice.
-#[derive(Debug, Clone, Copy)]
-pub struct ParamDef {
-    /// The parameter's name.
-    pub name: &'static str,
-    /// Its type.
-    pub ty: TypeInfo,
-}
-
-/// An electron: a function that runs as one task. Emitted by `#[electron]`.
-pub struct ElectronDef {
-    /// The stable, registered name.
-    pub name: &'static str,
-    /// The function's own name (a node's display name).
-    pub fn_name: &'static str,
-    /// The signature as written, for people and for checking a runner's registry.
-    pub signature: &'static str,
-    /// Where it is defined.
-    pub file: &'static str,
-    /// The line of the definition.
-    pub line: u32,
-    /// Its parameters.
-    pub params: &'static [ParamDef],
-    /// Its output type (for `Result<T, E>`, `T`).
-    pub output: TypeInfo,
-    /// Its executor, unless the lattice chooses.
-    pub executor: ExecutorChoice,
-    /// How many times a failed attempt is retried.
-    pub retries: u32,
-    /// The longest one attempt may run.
-    pub time_limit: Option<Duration>,
-    /// How to call it.
-    pub invoke: Invoke,
-}
-
-impl std::fmt::Debug for ElectronDef {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("ElectronDef")
-            .field("name", &self.name)
-            .field("signature", &self.signature)
-            .finish_non_exhaustive()
-    }
-}
+pub use crate::task::{Args, ElectronDef, ElectronEntry, Invoke, ParamDef};
 
 /// A lattice: a function that builds a graph of electrons. Emitted by `#[lattice]`.
 pub struct LatticeDef {
@@ -104,12 +45,9 @@ impl std::fmt::Debug for LatticeDef {
     }
 }
 
-/// The registration record of an electron (what `#[electron]` submits).
-pub struct ElectronEntry(pub &'static ElectronDef);
 /// The registration record of a lattice (what `#[lattice]` submits).
 pub struct LatticeEntry(pub &'static LatticeDef);
 
-inventory::collect!(ElectronEntry);
 inventory::collect!(LatticeEntry);
 
 /// Two electrons (or two lattices) were registered under one name.

@@ -1,23 +1,5 @@
-//! The modes of the one binary, and the task runner.
-//!
-//! The program a user builds is also the task binary. Before any user code runs,
-//! `#[orbital::main]` (or `orbital::init()`) looks at the command line:
-//!
-//! - `--orbital-runner [--capture-dir DIR] [--capture-limit BYTES] [--pid-file FILE]
-//!   [--spec-file FILE [--spec-index N]] [--outcome-file FILE]`: **runner**. Reads one
-//!   [`TaskSpec`] frame from stdin (or the `N`th frame of a spec file, as a Slurm job array
-//!   element does), runs the electron it names, writes one [`TaskOutcome`] frame to stdout (or
-//!   atomically to the outcome file) and exits. While the electron runs, file descriptors 1 and
-//!   2 point at capture files, so whatever it prints (`println!` included) ends up in the
-//!   outcome and can never corrupt the frame, which goes to a duplicate of the original stdout.
-//! - `--orbital-query`: prints the build identity and the registered electrons (JSON).
-//! - `--orbital-resume ID`: resumes dispatch `ID` in this program (what `orbital resume` runs).
-//! - anything else: **driver**, the user's own `main`.
-//!
-//! Exit codes of the runner: 0 when an outcome was written (whatever the electron did),
-//! [`EXIT_BAD_SPEC`] for an unreadable spec, [`EXIT_UNKNOWN_ELECTRON`],
-//! [`EXIT_STALE_BUILD`] for a build-identity mismatch, [`EXIT_INTERNAL`] otherwise. The message
-//! is on stderr.
+//! Running one task in this process: read the spec, capture stdout and stderr while the
+//! electron runs, write the outcome, and kill what the electron left in its process group.
 
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -26,151 +8,12 @@ use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-use crate::protocol;
-use crate::registry::{Invoke, Registry};
+use super::mode::{
+    RunnerArgs, EXIT_BAD_SPEC, EXIT_INTERNAL, EXIT_STALE_BUILD, EXIT_UNKNOWN_ELECTRON,
+};
+use crate::graph::registry::{Invoke, Registry};
+use crate::task::protocol;
 use crate::task::{TaskError, TaskOutcome, TaskSpec};
-
-/// The hidden argument that makes the program a task runner.
-pub const RUNNER_ARG: &str = "--orbital-runner";
-/// The hidden argument that makes the program print its identity and electrons.
-pub const QUERY_ARG: &str = "--orbital-query";
-/// The hidden argument that makes the program resume a dispatch.
-pub const RESUME_ARG: &str = "--orbital-resume";
-
-/// The spec could not be read (truncated, corrupted, another protocol version).
-pub const EXIT_BAD_SPEC: i32 = 65;
-/// The spec names an electron this binary does not hold.
-pub const EXIT_UNKNOWN_ELECTRON: i32 = 66;
-/// The spec was made for another build of the program.
-pub const EXIT_STALE_BUILD: i32 = 67;
-/// The runner itself failed (could not capture output or write the outcome).
-pub const EXIT_INTERNAL: i32 = 70;
-
-/// The default most bytes of stdout (and of stderr) kept per task.
-pub const DEFAULT_CAPTURE_LIMIT: u64 = 1 << 20;
-
-/// What the command line asks the binary to be.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Mode {
-    /// The user's own `main`.
-    Driver,
-    /// A task runner.
-    Runner(RunnerArgs),
-    /// Print the build identity and the registered electrons.
-    Query,
-    /// Resume a dispatch.
-    Resume(String),
-}
-
-impl Mode {
-    /// The mode the process's command line selects.
-    pub fn from_env() -> Mode {
-        Mode::from_args(std::env::args().skip(1))
-    }
-
-    /// The mode these arguments (without the program name) select.
-    ///
-    /// ```
-    /// use orbital_core::runner::Mode;
-    /// assert_eq!(Mode::from_args(["--orbital-query".to_string()]), Mode::Query);
-    /// assert_eq!(Mode::from_args(["run".to_string()]), Mode::Driver);
-    /// ```
-    pub fn from_args(args: impl IntoIterator<Item = String>) -> Mode {
-        let mut args = args.into_iter();
-        match args.next().as_deref() {
-            Some(RUNNER_ARG) => {
-                let mut r = RunnerArgs::default();
-                while let Some(a) = args.next() {
-                    match a.as_str() {
-                        "--capture-dir" => r.capture_dir = args.next().map(PathBuf::from),
-                        "--pid-file" => r.pid_file = args.next().map(PathBuf::from),
-                        "--spec-file" => r.spec_file = args.next().map(PathBuf::from),
-                        "--outcome-file" => r.outcome_file = args.next().map(PathBuf::from),
-                        "--spec-index" => {
-                            r.spec_index = args.next().and_then(|v| v.parse().ok()).unwrap_or(0)
-                        }
-                        "--capture-limit" => {
-                            r.capture_limit = args
-                                .next()
-                                .and_then(|v| v.parse().ok())
-                                .unwrap_or(DEFAULT_CAPTURE_LIMIT)
-                        }
-                        _ => {}
-                    }
-                }
-                Mode::Runner(r)
-            }
-            Some(QUERY_ARG) => Mode::Query,
-            Some(RESUME_ARG) => Mode::Resume(args.next().unwrap_or_default()),
-            _ => Mode::Driver,
-        }
-    }
-}
-
-/// How a runner gets its spec and gives its outcome (the arguments after `--orbital-runner`).
-///
-/// ```
-/// use orbital_core::runner::{Mode, RunnerArgs};
-/// let args = ["--orbital-runner", "--spec-file", "specs", "--spec-index", "3"];
-/// let Mode::Runner(r) = Mode::from_args(args.map(String::from)) else { unreachable!() };
-/// assert_eq!(r.spec_index, 3);
-/// assert!(r.outcome_file.is_none());
-/// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct RunnerArgs {
-    /// Where to put the capture files (a temporary directory when `None`).
-    pub capture_dir: Option<PathBuf>,
-    /// The most bytes kept of each stream.
-    pub capture_limit: u64,
-    /// Where to write this process's id, after making it the leader of a new process group
-    /// (so that a remote executor can kill the task and everything it started).
-    pub pid_file: Option<PathBuf>,
-    /// Read the spec from this file (a sequence of spec frames) instead of stdin.
-    pub spec_file: Option<PathBuf>,
-    /// Which frame of `spec_file` is this task's, from 0.
-    pub spec_index: u32,
-    /// Write the outcome to this file (to a temporary name, then renamed) instead of stdout.
-    /// Under `srun` with several tasks, only task 0 (`SLURM_PROCID`) writes it.
-    pub outcome_file: Option<PathBuf>,
-}
-
-impl Default for RunnerArgs {
-    fn default() -> Self {
-        RunnerArgs {
-            capture_dir: None,
-            capture_limit: DEFAULT_CAPTURE_LIMIT,
-            pid_file: None,
-            spec_file: None,
-            spec_index: 0,
-            outcome_file: None,
-        }
-    }
-}
-
-/// What `--orbital-query` prints: the build identity and the electrons with their signatures.
-///
-/// # Errors
-/// When the registry has duplicate names.
-pub fn query() -> Result<serde_json::Value, crate::Error> {
-    let registry = Registry::get()?;
-    let electrons: Vec<serde_json::Value> = registry
-        .electrons()
-        .iter()
-        .map(|e| serde_json::json!({ "name": e.name, "signature": e.signature }))
-        .collect();
-    let lattices: Vec<serde_json::Value> = registry
-        .lattices()
-        .iter()
-        .map(|l| serde_json::json!({ "name": l.name, "signature": l.signature }))
-        .collect();
-    Ok(serde_json::json!({
-        "build_id": crate::identity::current().ok(),
-        "protocol": protocol::VERSION,
-        "program": std::env::current_exe().ok().map(|p| p.display().to_string()),
-        "electrons": electrons,
-        "lattices": lattices,
-    }))
-}
 
 /// Makes this process the leader of a new session and process group, and writes its id to
 /// `path`: a remote executor kills the group (`kill -KILL -PID`) on a time limit or cancel.
@@ -271,7 +114,7 @@ pub fn run_task(args: &RunnerArgs) -> i32 {
         return EXIT_UNKNOWN_ELECTRON;
     };
     if !spec.build_id.is_empty() {
-        match crate::identity::current() {
+        match crate::task::identity::current() {
             Ok(mine) if mine == spec.build_id => {}
             Ok(mine) => {
                 eprintln!(
@@ -421,68 +264,4 @@ pub fn read_bounded(file: &mut File, limit: u64) -> std::io::Result<String> {
         ));
     }
     Ok(text)
-}
-
-/// The name of a signal, for error messages.
-pub fn signal_name(sig: i32) -> &'static str {
-    match sig {
-        libc::SIGKILL => "SIGKILL",
-        libc::SIGABRT => "SIGABRT",
-        libc::SIGSEGV => "SIGSEGV",
-        libc::SIGBUS => "SIGBUS",
-        libc::SIGTERM => "SIGTERM",
-        libc::SIGINT => "SIGINT",
-        libc::SIGHUP => "SIGHUP",
-        libc::SIGILL => "SIGILL",
-        libc::SIGFPE => "SIGFPE",
-        libc::SIGPIPE => "SIGPIPE",
-        _ => "a signal",
-    }
-}
-
-/// Why a task process that wrote no outcome failed, from how it ended: killed by `signal`, or
-/// exited with `code` (one of the runner's protocol codes, or another); `runner_said` is what
-/// it printed on its own stderr, and `subject` names it (`the task process`, `the task on
-/// gpu1`).
-pub fn exit_error(
-    code: Option<i32>,
-    signal: Option<i32>,
-    runner_said: &str,
-    subject: &str,
-) -> TaskError {
-    use crate::task::TaskErrorKind;
-    if let Some(sig) = signal {
-        let hint = match sig {
-            libc::SIGKILL => " (the kernel's out-of-memory killer sends this too)",
-            libc::SIGABRT => " (an abort: a failed allocation, or `std::process::abort`)",
-            _ => "",
-        };
-        return TaskError::new(
-            TaskErrorKind::Failed,
-            format!(
-                "{subject} was killed by signal {sig} ({}){hint}",
-                signal_name(sig)
-            ),
-        );
-    }
-    let Some(code) = code else {
-        return TaskError::executor(format!("{subject} ended without an exit status"));
-    };
-    let (what, kind) = match code {
-        EXIT_BAD_SPEC => ("could not read its task spec", TaskErrorKind::Executor),
-        EXIT_UNKNOWN_ELECTRON => ("does not hold the electron", TaskErrorKind::Executor),
-        EXIT_STALE_BUILD => (
-            "is another build than the driver (stale binary: the program was rebuilt while this \
-             driver ran, or the executor names another build; run the dispatch again, or resume \
-             it, with the new build)",
-            TaskErrorKind::Executor,
-        ),
-        _ => ("exited without an outcome", TaskErrorKind::Failed),
-    };
-    let detail = if runner_said.is_empty() {
-        String::new()
-    } else {
-        format!(": {runner_said}")
-    };
-    TaskError::new(kind, format!("{subject} {what} (exit code {code}){detail}"))
 }

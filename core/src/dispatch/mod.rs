@@ -1,0 +1,16 @@
+//! The dispatch: a built workflow run to its end. The [`Runtime`] holds what dispatches share
+//! (configuration, store, executors); [`run`] is the state machine that drives one dispatch;
+//! [`Dispatch`] is the handle a caller waits on; [`DispatchResult`] is what it produced.
+//! It may use everything else in the crate; nothing else in the crate uses it.
+
+mod handle;
+mod progress;
+mod result;
+mod run;
+mod runtime;
+mod shared;
+
+pub use handle::Dispatch;
+pub use progress::Progress;
+pub use result::{DispatchResult, NodeResult, Untyped};
+pub use runtime::{get_result, resume, CancelOutcome, Runtime, RuntimeBuilder};
