@@ -3,6 +3,7 @@
 use std::fmt::Display;
 use std::future::Future;
 
+pub use async_trait::async_trait;
 pub use bytes::Bytes;
 pub use futures::future::BoxFuture;
 pub use inventory;
@@ -18,6 +19,7 @@ pub use orbital_core::{
     TypeInfo, Workflow,
 };
 pub use smallvec::{smallvec, SmallVec};
+pub use typetag;
 
 /// What generated code needs of one value type (a parameter, an output or a lattice input).
 ///

@@ -39,13 +39,14 @@
 #![warn(missing_docs)]
 
 pub use orbital_core::{
-    codec, config, draw, executor, get_result, graph, registry, resume, store, CancelOutcome,
-    Config, ConfigError, Data, Dispatch, DispatchResult, DispatchStatus, Error, Executor,
-    ExecutorError, IntoExecutor, IntoNode, Node, NodeFailure, NodeId, NodeResult, NodeStatus,
-    Progress, Registry, Result, Runtime, RuntimeBuilder, Split, Task, TaskError, TaskErrorKind,
-    TaskOutcome, TaskSpec, TypeInfo, Untyped, Workflow,
+    codec, config, draw, executor, get_result, graph, registry, resume, store, Batching,
+    CancelOutcome, Config, ConfigError, Data, Dispatch, DispatchResult, DispatchStatus, Error,
+    Executor, ExecutorContext, ExecutorError, IntoExecutor, IntoNode, JobHandle, JobState, Node,
+    NodeFailure, NodeId, NodeResult, NodeStatus, Progress, Registry, Result, Runtime,
+    RuntimeBuilder, Split, Task, TaskError, TaskErrorKind, TaskOutcome, TaskSpec, TypeInfo,
+    Untyped, Workflow,
 };
-pub use orbital_macros::{electron, lattice, main};
+pub use orbital_macros::{electron, executor, lattice, main};
 
 /// The executors that ship with orbital.
 pub mod executors {

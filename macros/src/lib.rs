@@ -1,5 +1,5 @@
 //! The attribute macros of [orbital](https://docs.rs/orbital): `#[electron]`, `#[lattice]` and
-//! `#[orbital::main]`. Use them through the `orbital` crate; the generated code names only
+//! `#[orbital::main]` and `#[orbital::executor]`. Use them through the `orbital` crate; the generated code names only
 //! `::orbital::__private` items.
 //!
 //! The crate is thin: each macro parses its input, validates it (collecting every error with
@@ -10,6 +10,7 @@
 //! and to name the electron, parameter and types involved; `ui-tests/` holds every message.
 
 mod electron;
+mod executor_attr;
 mod lattice;
 mod main_attr;
 mod options;
@@ -48,4 +49,14 @@ pub fn lattice(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn main(args: TokenStream, item: TokenStream) -> TokenStream {
     main_attr::expand(args.into(), item.into()).into()
+}
+
+/// Makes an `impl Executor for YourType` block a registered executor: it can then be chosen by
+/// value (`#[electron(executor = YourType::new())]`) and by `type = "NAME"` in an
+/// `[executors.NAME]` table of `orbital.toml`, and a stored graph can name it. It takes
+/// `name = "..."` (that `type`), writes `fn kind` when the block has none, and makes the
+/// block's `async fn`s object-safe: the program needs no `typetag` or `async-trait` of its own.
+#[proc_macro_attribute]
+pub fn executor(args: TokenStream, item: TokenStream) -> TokenStream {
+    executor_attr::expand(args.into(), item.into()).into()
 }

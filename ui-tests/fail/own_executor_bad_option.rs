@@ -1,0 +1,13 @@
+use orbital::{Executor, Task, TaskOutcome};
+
+#[derive(Debug, serde::Serialize, serde::Deserialize)]
+struct Mine;
+
+#[orbital::executor(name = "mine", retries = 2)]
+impl Executor for Mine {
+    async fn run(&self, _task: Task) -> TaskOutcome {
+        unimplemented!()
+    }
+}
+
+fn main() {}

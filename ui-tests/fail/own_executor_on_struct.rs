@@ -1,0 +1,4 @@
+#[orbital::executor(name = "mine")]
+struct Mine;
+
+fn main() {}
