@@ -22,7 +22,7 @@ pub mod local;
 #[cfg(feature = "process")]
 pub mod process;
 #[cfg(any(feature = "process", feature = "ssh"))]
-mod runner_io;
+mod ship;
 #[cfg(feature = "slurm")]
 pub mod slurm;
 #[cfg(feature = "ssh")]

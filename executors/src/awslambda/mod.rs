@@ -324,7 +324,7 @@ impl AwsLambdaExecutor {
                     loader = loader.profile_name(p);
                 }
                 if let Some(f) = &self.credentials_file {
-                    let path = crate::ssh::expand_local(f);
+                    let path = crate::ship::shell::expand_local(f);
                     if !path.is_file() {
                         return Err(format!(
                             "credentials_file {} does not exist: fix the path, or remove the key to use the \
@@ -394,7 +394,7 @@ impl AwsLambdaExecutor {
                             .unwrap_or_else(|| PathBuf::from("/tmp"))
                             .join("orbital/lambda")
                     },
-                    crate::ssh::expand_local,
+                    crate::ship::shell::expand_local,
                 );
                 let me = self.clone();
                 let (pkg, build_time) =
@@ -421,7 +421,7 @@ impl AwsLambdaExecutor {
         let arch = &self.architecture;
         if let Some(b) = &self.binary {
             return Ok((
-                package::build(&crate::ssh::expand_local(b), arch, cache)
+                package::build(&crate::ship::shell::expand_local(b), arch, cache)
                     .map_err(|e| e.to_string())?,
                 Duration::ZERO,
             ));
@@ -988,7 +988,7 @@ where
             s.code().unwrap_or("error"),
             s.message().unwrap_or("no message")
         ),
-        None => crate::ssh::chain(e),
+        None => crate::ship::shell::chain(e),
     }
 }
 
@@ -1043,7 +1043,7 @@ async fn check_accepted(
                 .filter(|(c, _)| REFUSED_CREDENTIALS.contains(&c.as_str()))
                 .or_else(|| refused_in_body(e.raw_response()?))
             else {
-                tracing::debug!(error = %crate::ssh::chain(&e), "cannot ask STS about the credentials");
+                tracing::debug!(error = %crate::ship::shell::chain(&e), "cannot ask STS about the credentials");
                 return Ok(());
             };
             let message = message.trim_end_matches('.');
@@ -1106,7 +1106,7 @@ async fn check_credentials(
         format!(
             "no usable AWS credentials from {source}: {}; set `profile` / `credentials_file`, or \
              AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY",
-            crate::ssh::chain(&e)
+            crate::ship::shell::chain(&e)
         )
     })
 }

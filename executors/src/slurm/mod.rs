@@ -88,7 +88,8 @@ pub use options::{OptionValue, SlurmOptions};
 use queue::JobInfo;
 use transport::Transport;
 
-use crate::ssh::{quote, SshExecutor};
+use crate::ship::shell::quote;
+use crate::ssh::SshExecutor;
 
 /// How long `squeue` may fail because the controller is unreachable (restarting, say) before
 /// polling reports an error.

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use openssh::Stdio;
 use tokio::io::AsyncWriteExt;
 
-use crate::ssh::{chain, expand_local, quote};
+use crate::ship::shell::{chain, expand_local, quote};
 use crate::ssh::{Host, SshExecutor};
 
 /// What a shell command gave.

@@ -40,16 +40,12 @@ mod ship;
 mod task;
 
 use std::collections::BTreeMap;
-use std::path::PathBuf;
 use std::time::SystemTime;
 
 use orbital_core::runner::DEFAULT_CAPTURE_LIMIT;
 use orbital_core::{Executor, ExecutorContext, ExecutorError, Task, TaskOutcome};
 use serde::{Deserialize, Serialize};
 
-pub(crate) use connection::chain;
-#[cfg(feature = "slurm")]
-pub(crate) use connection::quote;
 pub use connection::{close_all, Host};
 
 /// Runs tasks on an SSH host. See the [module documentation](self).
@@ -183,15 +179,6 @@ impl SshExecutor {
             executor: format!("ssh {}", self.destination()),
             message: message.into(),
         }
-    }
-}
-
-/// `~/x` as a local path.
-pub(crate) fn expand_local(path: &str) -> PathBuf {
-    match path.strip_prefix("~/") {
-        Some(rest) => std::env::var_os("HOME")
-            .map_or_else(|| PathBuf::from(path), |h| PathBuf::from(h).join(rest)),
-        None => PathBuf::from(path),
     }
 }
 

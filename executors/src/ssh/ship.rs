@@ -7,7 +7,8 @@ use openssh_sftp_client::{Sftp, SftpOptions};
 use tokio::io::AsyncReadExt;
 use tokio::sync::OnceCell;
 
-use super::connection::{chain, quote, Host};
+use super::connection::Host;
+use crate::ship::shell::{chain, quote};
 use super::SshExecutor;
 
 impl Host {

@@ -7,7 +7,8 @@ use std::time::SystemTime;
 use openssh::{Session, Stdio};
 use orbital_core::{protocol, runner, Task, TaskError, TaskOutcome};
 
-use super::connection::{chain, quote, Host};
+use super::connection::Host;
+use crate::ship::shell::{chain, quote};
 use super::SshExecutor;
 
 /// Exit code of the task script when its directory cannot be made.
@@ -126,7 +127,7 @@ pub(super) async fn run(cfg: &SshExecutor, mut task: Task) -> Result<TaskOutcome
         child.stdout().take(),
         child.stderr().take(),
     );
-    let (out, err) = crate::runner_io::exchange(stdin, stdout, stderr, &spec).await;
+    let (out, err) = crate::ship::runner_io::exchange(stdin, stdout, stderr, &spec).await;
     let status = child.wait().await;
     let status = match status {
         Ok(s) => s,
