@@ -8,8 +8,9 @@ use tokio::io::AsyncReadExt;
 use tokio::sync::OnceCell;
 
 use super::connection::Host;
-use crate::ship::shell::{chain, quote};
 use super::SshExecutor;
+use crate::ship::install;
+use crate::ship::shell::{chain, quote};
 
 impl Host {
     /// The remote home directory.
@@ -63,40 +64,30 @@ impl Host {
         )
         .await
         .map_err(|e| format!("remote_dir {rd} is not writable on the host: {e}; set `remote_dir` to a directory the user may write"))?;
-        let build = orbital_core::identity::current()
-            .map_err(|e| format!("cannot compute this program's build identity: {e}"))?;
+        let build = install::build_name()?;
         let target = format!("{bin_dir}/{build}");
         if self
-            .sh(cfg, &format!("test -x {}", quote(&target)))
+            .sh(cfg, &install::installed_command(&target))
             .await
             .is_ok()
         {
             tracing::debug!(%target, "the binary is already on the host");
             return Ok(target);
         }
-        let exe = std::env::current_exe()
-            .map_err(|e| format!("cannot find this program's executable: {e}"))?;
+        let exe = install::this_executable()?;
         let size = std::fs::metadata(&exe).map(|m| m.len()).unwrap_or(0);
         let t0 = Instant::now();
         let tmp = format!(
-            "{bin_dir}/.{build}.part-{}-{}",
-            std::process::id(),
-            t0.elapsed().as_nanos()
+            "{bin_dir}/{}",
+            install::part_name(&build, t0.elapsed().as_nanos())
         );
         self.upload(cfg, &exe, &tmp)
             .await
             .map_err(|e| format!("uploading the binary to {tmp} failed: {e}"))?;
         // Executable, then renamed into place: a partial upload is never run.
-        self.sh(
-            cfg,
-            &format!(
-                "chmod 755 {t} && mv -f {t} {f}",
-                t = quote(&tmp),
-                f = quote(&target)
-            ),
-        )
-        .await
-        .map_err(|e| format!("cannot install the binary at {target}: {e}"))?;
+        self.sh(cfg, &install::install_command(&tmp, &target))
+            .await
+            .map_err(|e| format!("cannot install the binary at {target}: {e}"))?;
         tracing::info!(
             %target,
             mb = size as f64 / 1e6,

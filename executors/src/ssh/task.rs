@@ -8,8 +8,8 @@ use openssh::{Session, Stdio};
 use orbital_core::{protocol, runner, Task, TaskError, TaskOutcome};
 
 use super::connection::Host;
-use crate::ship::shell::{chain, quote};
 use super::SshExecutor;
+use crate::ship::shell::{chain, quote};
 
 /// Exit code of the task script when its directory cannot be made.
 const EXIT_NO_DIR: i32 = 90;
