@@ -34,9 +34,9 @@
 //! AWS chain (environment, profile, credentials file, instance roles) and are never written to
 //! the store or the logs.
 
-mod cross;
 mod package;
 mod payload;
+mod runtime;
 mod s3io;
 mod serve;
 
@@ -56,6 +56,7 @@ use orbital_core::{
 use serde::{Deserialize, Serialize};
 use tokio::sync::OnceCell;
 
+pub use crate::ship::choose::CrossBuild;
 pub use serve::{serve, LambdaTaskError, RUNTIME_API_ENV};
 
 /// The AWS crates this executor is built on, for benchmarks that call the SDK themselves
@@ -76,7 +77,10 @@ pub fn zip_bootstrap_for_tests(bytes: &[u8]) -> Result<Vec<u8>, String> {
     package::zip_bootstrap(bytes)
 }
 
+use crate::ship::choose::{self, Chosen};
+use crate::ship::cross;
 use payload::{Carried, Event, Response, S3Ref};
+use runtime::{al2023, FOR_LAMBDA};
 
 /// Runs tasks as invocations of a Lambda function that is this program. See the
 /// [module documentation](self).
@@ -152,27 +156,6 @@ pub struct AwsLambdaExecutor {
     pub capture_limit: u64,
     #[serde(skip)]
     state: Arc<LambdaState>,
-}
-
-/// What [`AwsLambdaExecutor::choose`] decided.
-enum Chosen {
-    /// The running executable, packaged.
-    Ready(package::Package),
-    /// Build the program again for Lambda, for this reason.
-    CrossBuild(String),
-}
-
-/// When the Lambda executor builds the program again for the function (`cross_build`).
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum CrossBuild {
-    /// When the running executable cannot run on `provided.al2023`.
-    #[default]
-    Auto,
-    /// Every time (the running executable is never deployed).
-    Always,
-    /// Never: an executable that cannot run on Lambda is an error.
-    Never,
 }
 
 fn default_build_profile() -> String {
@@ -437,7 +420,7 @@ impl AwsLambdaExecutor {
                 "{why}; orbital cannot tell which Cargo target this program is (it was not started by \
                  cargo and has no `#[orbital::main]`), so it cannot build it for Lambda: set `binary` to a \
                  build for Lambda ({})",
-                cross::by_hand(arch)
+                cross::by_hand(&al2023(arch))
             ));
         };
         if let Some(f) = &self.build_features {
@@ -445,7 +428,13 @@ impl AwsLambdaExecutor {
             source.exact_features = false;
         }
         tracing::info!(reason = %why, "this program is built again for Lambda");
-        let built = cross::build(&source, arch, &self.build_profile, &cache.join("build"))?;
+        let built = cross::build(
+            &source,
+            &al2023(arch),
+            &self.build_profile,
+            &cache.join("build"),
+            FOR_LAMBDA,
+        )?;
         let pkg = package::build(&built.path, arch, cache).map_err(|e| {
             format!(
                 "the program built for Lambda ({}) cannot be deployed: {e}",
@@ -457,20 +446,14 @@ impl AwsLambdaExecutor {
 
     /// Whether the running executable `exe` is deployed (packaged) or the program is built
     /// again for Lambda (and why), by `cross_build`.
-    fn choose(&self, exe: &std::path::Path, cache: &std::path::Path) -> Result<Chosen, String> {
-        match self.cross_build {
-            CrossBuild::Always => Ok(Chosen::CrossBuild("`cross_build = \"always\"`".to_owned())),
-            mode => match package::build(exe, &self.architecture, cache) {
-                Ok(p) => Ok(Chosen::Ready(p)),
-                Err(package::PackError::NotRunnable(why)) if mode == CrossBuild::Auto => {
-                    Ok(Chosen::CrossBuild(why))
-                }
-                Err(package::PackError::NotRunnable(why)) => Err(format!(
-                    "{why}; or let orbital build it (`cross_build = \"auto\"`, not \"never\")"
-                )),
-                Err(e) => Err(e.to_string()),
-            },
-        }
+    fn choose(
+        &self,
+        exe: &std::path::Path,
+        cache: &std::path::Path,
+    ) -> Result<Chosen<package::Package>, String> {
+        choose::choose(self.cross_build, || {
+            package::build(exe, &self.architecture, cache)
+        })
     }
 
     fn name_for(&self, build_id: &str) -> String {
