@@ -9,7 +9,7 @@ use std::time::Duration;
 use openssh::{ControlPersist, KnownHosts, Session, SessionBuilder};
 use tokio::sync::OnceCell;
 
-use super::SshExecutor;
+use super::config::SshExecutor;
 use crate::ship::shell::{chain, expand_local};
 
 /// How long (seconds) an idle ControlMaster lives on.

@@ -7,8 +7,8 @@ use std::time::SystemTime;
 use openssh::{Session, Stdio};
 use orbital_core::{protocol, runner, Task, TaskError, TaskOutcome};
 
+use super::config::SshExecutor;
 use super::connection::Host;
-use super::SshExecutor;
 use crate::ship::shell::{chain, quote};
 
 /// Exit code of the task script when its directory cannot be made.
