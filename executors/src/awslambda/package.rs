@@ -161,6 +161,15 @@ pub(crate) fn zip_bootstrap(bytes: &[u8]) -> Result<Vec<u8>, String> {
     Ok(cursor.into_inner())
 }
 
+/// The deterministic `bootstrap` zip of `bytes` (for tests that plant a package).
+///
+/// # Errors
+/// When zipping fails.
+#[doc(hidden)]
+pub fn zip_bootstrap_for_tests(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    zip_bootstrap(bytes)
+}
+
 /// base64 of SHA-256, as Lambda's `CodeSha256`.
 pub(crate) fn base64_sha256(bytes: &[u8]) -> String {
     use base64::Engine;

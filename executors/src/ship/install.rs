@@ -7,32 +7,38 @@
 use std::path::Path;
 use std::path::PathBuf;
 
+#[cfg(feature = "ssh")]
 use super::shell::quote;
 
 /// This build's name where it is shipped: its build identity.
+#[cfg(any(feature = "ssh", feature = "slurm"))]
 pub(crate) fn build_name() -> Result<String, String> {
     orbital_core::identity::current()
         .map_err(|e| format!("cannot compute this program's build identity: {e}"))
 }
 
 /// The running executable: the file that is shipped.
+#[cfg(any(feature = "ssh", feature = "slurm", feature = "awslambda"))]
 pub(crate) fn this_executable() -> Result<PathBuf, String> {
     std::env::current_exe().map_err(|e| format!("cannot find this program's executable: {e}"))
 }
 
 /// The temporary name of `build` while it is copied, beside its final name:
 /// `.<build>.part-<pid>-<unique>` (hidden, and never the name a runner is started by).
+#[cfg(any(feature = "ssh", feature = "slurm"))]
 pub(crate) fn part_name(build: &str, unique: impl std::fmt::Display) -> String {
     format!(".{build}.part-{}-{unique}", std::process::id())
 }
 
 /// The shell command that succeeds when the build at `target` is installed.
+#[cfg(feature = "ssh")]
 pub(crate) fn installed_command(target: &str) -> String {
     format!("test -x {}", quote(target))
 }
 
 /// The shell command that installs a complete copy at `part`: executable, then renamed to
 /// `target`.
+#[cfg(feature = "ssh")]
 pub(crate) fn install_command(part: &str, target: &str) -> String {
     format!(
         "chmod 755 {t} && mv -f {t} {f}",
@@ -67,6 +73,7 @@ pub(crate) fn install_local(exe: &Path, bin_dir: &Path, build: &str) -> Result<P
 mod tests {
     use super::*;
 
+    #[cfg(feature = "ssh")]
     #[test]
     fn parts_are_hidden_beside_the_build_and_installed_by_rename() {
         let part = part_name("abc123", 7);

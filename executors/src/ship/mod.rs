@@ -1,6 +1,6 @@
-//! The shared floor of the executors that run tasks elsewhere than this process: shipping the
-//! program to where tasks run, talking to its runner, and the shell helpers they share.
-//! Its files may use orbital-core and each other, never an executor's module.
+//! The floor the remote executors share: reading the program, choosing or cross-building a
+//! build for a target, installing it by content hash, the runner exchange and shell helpers.
+//! Uses orbital-core only, never an executor's module; each file builds under its users' features.
 
 #[cfg(feature = "awslambda")]
 pub(crate) mod choose;
@@ -8,11 +8,11 @@ pub(crate) mod choose;
 pub(crate) mod cross;
 #[cfg(feature = "awslambda")]
 pub(crate) mod elf;
-#[cfg(feature = "ssh")]
+#[cfg(any(feature = "ssh", feature = "slurm", feature = "awslambda"))]
 pub(crate) mod install;
 #[cfg(any(feature = "process", feature = "ssh"))]
 pub(crate) mod runner_io;
-#[cfg(feature = "ssh")]
+#[cfg(any(feature = "ssh", feature = "slurm", feature = "awslambda"))]
 pub(crate) mod shell;
 #[cfg(feature = "awslambda")]
 pub(crate) mod target;

@@ -5,6 +5,7 @@
 use std::path::PathBuf;
 
 /// Quotes a string for a POSIX shell.
+#[cfg(any(feature = "ssh", feature = "slurm"))]
 pub(crate) fn quote(s: &str) -> String {
     format!("'{}'", s.replace('\'', r"'\''"))
 }
@@ -37,6 +38,7 @@ pub(crate) fn expand_local(path: &str) -> PathBuf {
 mod tests {
     use super::*;
 
+    #[cfg(any(feature = "ssh", feature = "slurm"))]
     #[test]
     fn quoted_words_survive_the_shell() {
         assert_eq!(quote("a b"), "'a b'");
