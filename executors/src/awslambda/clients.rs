@@ -8,6 +8,7 @@ use super::credentials::{check_accepted, check_credentials};
 use super::state::Clients;
 
 impl AwsLambdaExecutor {
+    /// The Lambda and S3 clients, made once (the credentials checked then).
     pub(super) async fn clients(&self) -> Result<Clients, String> {
         self.state
             .clients

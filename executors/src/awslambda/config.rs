@@ -137,6 +137,7 @@ impl AwsLambdaExecutor {
         }
     }
 
+    /// An error of this executor, naming the function when it is set.
     pub(super) fn error(&self, message: impl Into<String>) -> ExecutorError {
         ExecutorError {
             executor: format!(
@@ -150,6 +151,7 @@ impl AwsLambdaExecutor {
         }
     }
 
+    /// Checks the settings; the error names the key to change.
     pub(super) fn check_config(&self) -> Result<(), String> {
         if self.architecture != "x86_64" && self.architecture != "arm64" {
             return Err(format!(

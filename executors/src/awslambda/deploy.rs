@@ -48,6 +48,7 @@ impl AwsLambdaExecutor {
         self.deploy_inner().await.map_err(|e| self.error(e))
     }
 
+    /// [`Self::deploy`], its error a message.
     pub(super) async fn deploy_inner(&self) -> Result<Deployment, String> {
         self.check_config()?;
         let clients = self.clients().await?;

@@ -23,6 +23,7 @@ impl AwsLambdaExecutor {
         self.deploy_inner().await
     }
 
+    /// Runs one task as one synchronous invoke of the function (deployed first when it is not).
     pub(super) async fn invoke(&self, task: Task) -> Result<TaskOutcome, TaskError> {
         let started = SystemTime::now();
         let ex = |e: String| TaskError::executor(e);

@@ -133,6 +133,7 @@ impl SshExecutor {
         }
     }
 
+    /// An error of this executor, naming the host.
     pub(super) fn error(&self, message: impl Into<String>) -> ExecutorError {
         ExecutorError {
             executor: format!("ssh {}", self.destination()),

@@ -79,6 +79,8 @@ fn script(cfg: &SshExecutor, bin: &str, dir: &str) -> String {
     s
 }
 
+/// Runs `task` on the host of `cfg`. A task that fails is an `Ok` outcome; an `Err` says it
+/// could not be started, lost its connection, or left no readable outcome.
 pub(super) async fn run(cfg: &SshExecutor, mut task: Task) -> Result<TaskOutcome, TaskError> {
     let started = SystemTime::now();
     let on_host = |e: String| TaskError::executor(format!("ssh {}: {e}", cfg.destination()));
