@@ -12,6 +12,8 @@
 //!
 //! Later executors (process, ssh, slurm, awslambda) each live in one module behind a cargo
 //! feature of the same name, so that only those who use them compile their dependencies.
+//! What they share (shipping the program to where tasks run, the runner exchange, shell
+//! helpers) lives in the private `ship` module, which imports none of them.
 
 #![warn(missing_docs)]
 
@@ -21,8 +23,13 @@ pub mod blocking_pool;
 pub mod local;
 #[cfg(feature = "process")]
 pub mod process;
-#[cfg(any(feature = "process", feature = "ssh"))]
-mod runner_io;
+#[cfg(any(
+    feature = "process",
+    feature = "ssh",
+    feature = "slurm",
+    feature = "awslambda"
+))]
+mod ship;
 #[cfg(feature = "slurm")]
 pub mod slurm;
 #[cfg(feature = "ssh")]

@@ -126,7 +126,7 @@ impl ProcessExecutor {
             .spawn()
             .map_err(|e| TaskError::executor(format!("cannot start {}: {e}", program.display())))?;
         let _group = KillGroup(child.id().map(|p| p as i32));
-        let (out, err) = crate::runner_io::exchange(
+        let (out, err) = crate::ship::runner_io::exchange(
             child.stdin.take(),
             child.stdout.take(),
             child.stderr.take(),

@@ -6,13 +6,14 @@ use std::path::{Path, PathBuf};
 
 use sha2::{Digest, Sha256};
 
+use super::runtime::check_runnable;
+use crate::ship::choose::PrepareError;
+
 /// Lambda's limit on the unzipped code of a function (bytes).
 pub(crate) const MAX_UNZIPPED: u64 = 250 * 1000 * 1000;
 /// The biggest zip uploaded inline with CreateFunction / UpdateFunctionCode (bytes); bigger
 /// ones go through S3.
 pub(crate) const MAX_INLINE_ZIP: usize = 50 * 1000 * 1000;
-/// The newest glibc on `provided.al2023`.
-pub(crate) const AL2023_GLIBC: (u32, u32) = (2, 34);
 
 /// A built package.
 #[derive(Debug, Clone)]
@@ -30,123 +31,13 @@ pub(crate) struct Package {
     pub binary: PathBuf,
 }
 
-/// Which architecture Lambda runs the function on.
-pub(crate) fn machine_of(architecture: &str) -> &'static str {
-    if architecture == "arm64" {
-        "aarch64"
-    } else {
-        "x86_64"
-    }
-}
-
-/// The highest `GLIBC_x.y` symbol version the ELF file at `path` requires (its dynamic string
-/// table names them), if any.
-pub(crate) fn required_glibc(bytes: &[u8]) -> Option<(u32, u32)> {
-    const NEEDLE: &[u8] = b"GLIBC_2.";
-    let mut best: Option<(u32, u32)> = None;
-    let mut i = 0;
-    while let Some(pos) = find(&bytes[i..], NEEDLE) {
-        let start = i + pos + NEEDLE.len();
-        let digits: Vec<u8> = bytes[start..]
-            .iter()
-            .take(8)
-            .take_while(|b| b.is_ascii_digit() || **b == b'.')
-            .copied()
-            .collect();
-        let text = String::from_utf8_lossy(&digits);
-        let mut parts = text.split('.');
-        if let Some(Ok(minor)) = parts.next().map(str::parse::<u32>) {
-            let v = (2, minor);
-            if best.is_none_or(|b| v > b) {
-                best = Some(v);
-            }
-        }
-        i = start;
-    }
-    best
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
-}
-
-/// The ELF machine of a binary (`x86_64`, `aarch64`), if it is an ELF file.
-pub(crate) fn elf_machine(bytes: &[u8]) -> Option<&'static str> {
-    if bytes.len() < 20 || &bytes[..4] != b"\x7fELF" {
-        return None;
-    }
-    let little = bytes[5] == 1;
-    let m = if little {
-        u16::from_le_bytes([bytes[18], bytes[19]])
-    } else {
-        u16::from_be_bytes([bytes[18], bytes[19]])
-    };
-    match m {
-        62 => Some("x86_64"),
-        183 => Some("aarch64"),
-        _ => Some("another machine"),
-    }
-}
-
-/// Why `binary` cannot run as a `provided.al2023` function on `architecture`, with the fix.
-pub(crate) fn check_runnable(bytes: &[u8], shown: &str, architecture: &str) -> Result<(), String> {
-    let want = machine_of(architecture);
-    let target = format!("{want}-unknown-linux-gnu.2.17");
-    let fix = format!(
-        "build the program for Lambda (`rustup target add {want}-unknown-linux-gnu`, then \
-         `cargo zigbuild --release --target {target}`) and set `binary` to that build"
-    );
-    match elf_machine(bytes) {
-        None => return Err(format!("{shown} is not a Linux (ELF) executable: {fix}")),
-        Some(m) if m != want => {
-            return Err(format!(
-                "{shown} is built for {m}, and the function runs on {want} (`architecture = \"{architecture}\"`): {fix}"
-            ))
-        }
-        _ => {}
-    }
-    if let Some(v) = required_glibc(bytes) {
-        if v > AL2023_GLIBC {
-            return Err(format!(
-                "{shown} needs glibc {}.{}, and provided.al2023 has {}.{}: {fix}",
-                v.0, v.1, AL2023_GLIBC.0, AL2023_GLIBC.1
-            ));
-        }
-    }
-    Ok(())
-}
-
-/// Why a package could not be made.
-#[derive(Debug)]
-pub(crate) enum PackError {
-    /// The binary cannot run as a `provided.al2023` function (the message says why and how to
-    /// build one that can).
-    NotRunnable(String),
-    /// Anything else (unreadable, too large, cache not writable).
-    Other(String),
-}
-
-impl From<String> for PackError {
-    fn from(s: String) -> Self {
-        PackError::Other(s)
-    }
-}
-
-impl std::fmt::Display for PackError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            PackError::NotRunnable(s) | PackError::Other(s) => f.write_str(s),
-        }
-    }
-}
-
 /// Builds the package from `binary`: checks it, strips its debug information when `strip` is
 /// on the PATH (in a copy under `cache_dir`), checks the size limit, and zips it.
 pub(crate) fn build(
     binary: &Path,
     architecture: &str,
     cache_dir: &Path,
-) -> Result<Package, PackError> {
+) -> Result<Package, PrepareError> {
     let shown = binary.display().to_string();
     // One package build at a time in this process: executors that start together (several
     // dispatches, several runtimes) wait for the first and read its cache.
@@ -192,11 +83,11 @@ fn build_uncached(
     shown: &str,
     architecture: &str,
     cache_dir: &Path,
-) -> Result<Package, PackError> {
+) -> Result<Package, PrepareError> {
     let shown = shown.to_owned();
     let original =
         std::fs::read(binary).map_err(|e| format!("cannot read the binary {shown}: {e}"))?;
-    check_runnable(&original, &shown, architecture).map_err(PackError::NotRunnable)?;
+    check_runnable(&original, &shown, architecture).map_err(PrepareError::NotRunnable)?;
     std::fs::create_dir_all(cache_dir)
         .map_err(|e| format!("cannot create cache_dir {}: {e}", cache_dir.display()))?;
     let stripped = strip_copy(binary, &original, cache_dir);
@@ -206,7 +97,7 @@ fn build_uncached(
     };
     let unzipped = bytes.len() as u64;
     if unzipped > MAX_UNZIPPED {
-        return Err(PackError::Other(format!(
+        return Err(PrepareError::Other(format!(
             "the binary {shown} is {:.0} MB ({}), over Lambda's {} MB limit for unzipped code: build it with \
              `--release` (a debug build is hundreds of MB) and `strip = true` in `[profile.release]`, or set \
              `binary` to a smaller build",
@@ -216,7 +107,7 @@ fn build_uncached(
         )));
     }
     let build_id = orbital_core::identity::of_bytes(&bytes);
-    let zip = zip_bootstrap(&bytes).map_err(PackError::Other)?;
+    let zip = zip_bootstrap(&bytes).map_err(PrepareError::Other)?;
     let code_sha256 = base64_sha256(&zip);
     Ok(Package {
         zip,
@@ -270,6 +161,15 @@ pub(crate) fn zip_bootstrap(bytes: &[u8]) -> Result<Vec<u8>, String> {
     Ok(cursor.into_inner())
 }
 
+/// The deterministic `bootstrap` zip of `bytes` (for tests that plant a package).
+///
+/// # Errors
+/// When zipping fails.
+#[doc(hidden)]
+pub fn zip_bootstrap_for_tests(bytes: &[u8]) -> Result<Vec<u8>, String> {
+    zip_bootstrap(bytes)
+}
+
 /// base64 of SHA-256, as Lambda's `CodeSha256`.
 pub(crate) fn base64_sha256(bytes: &[u8]) -> String {
     use base64::Engine;
@@ -279,23 +179,6 @@ pub(crate) fn base64_sha256(bytes: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn glibc_versions_are_read_from_the_binary() {
-        let mut fake = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0".to_vec();
-        fake.extend_from_slice(b"\0GLIBC_2.2.5\0GLIBC_2.34\0GLIBC_2.17\0");
-        assert_eq!(required_glibc(&fake), Some((2, 34)));
-        assert!(check_runnable(&fake, "x", "x86_64").is_ok());
-        let err = check_runnable(&fake, "x", "arm64").unwrap_err();
-        assert!(
-            err.contains("aarch64") && err.contains("cargo zigbuild"),
-            "{err}"
-        );
-        fake.extend_from_slice(b"GLIBC_2.36\0");
-        let err = check_runnable(&fake, "x", "x86_64").unwrap_err();
-        assert!(err.contains("glibc 2.36"), "{err}");
-        assert!(check_runnable(b"#!/bin/sh\n", "x", "x86_64").is_err());
-    }
 
     #[test]
     fn zips_are_deterministic() {

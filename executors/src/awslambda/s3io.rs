@@ -14,7 +14,7 @@ where
             s.code().unwrap_or("error"),
             s.message().unwrap_or("no message")
         ),
-        None => crate::ssh::chain(e),
+        None => crate::ship::shell::chain(e),
     }
 }
 

@@ -125,3 +125,24 @@ impl<'de> Deserialize<'de> for SlurmOptions {
         d.deserialize_map(V)
     }
 }
+
+/// Which keys of `options` orbital sets itself, and why a user may not.
+pub(crate) const RESERVED_OPTIONS: &[(&str, &str)] = &[
+    (
+        "array",
+        "orbital packs ready tasks into job arrays itself (see `array_size`)",
+    ),
+    (
+        "output",
+        "orbital reads each task's output from its own files",
+    ),
+    (
+        "error",
+        "orbital reads each task's output from its own files",
+    ),
+    (
+        "wait",
+        "orbital polls the queue instead of holding `sbatch` open",
+    ),
+    ("parsable", "orbital passes it on the command line"),
+];

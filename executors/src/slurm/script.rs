@@ -8,8 +8,8 @@
 use std::fmt::Write as _;
 use std::time::Duration;
 
+use super::config::SlurmExecutor;
 use super::options::{OptionValue, SlurmOptions};
-use super::SlurmExecutor;
 
 /// What one submission runs: one task, or a job array of them.
 #[derive(Debug, Clone)]
@@ -27,27 +27,6 @@ pub(crate) struct JobPlan<'a> {
     /// The most bytes of stdout and of stderr kept per task.
     pub capture_limit: u64,
 }
-
-/// Which keys of `options` orbital sets itself, and why a user may not.
-pub(crate) const RESERVED_OPTIONS: &[(&str, &str)] = &[
-    (
-        "array",
-        "orbital packs ready tasks into job arrays itself (see `array_size`)",
-    ),
-    (
-        "output",
-        "orbital reads each task's output from its own files",
-    ),
-    (
-        "error",
-        "orbital reads each task's output from its own files",
-    ),
-    (
-        "wait",
-        "orbital polls the queue instead of holding `sbatch` open",
-    ),
-    ("parsable", "orbital passes it on the command line"),
-];
 
 /// `--time` in Slurm's `[days-]hours:minutes:seconds`, rounded up to whole minutes (Slurm's
 /// smallest unit), at least one minute.

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use openssh::Stdio;
 use tokio::io::AsyncWriteExt;
 
-use crate::ssh::{chain, expand_local, quote};
+use crate::ship::install;
+use crate::ship::shell::{chain, expand_local, quote};
 use crate::ssh::{Host, SshExecutor};
 
 /// What a shell command gave.
@@ -234,8 +235,7 @@ fn parse_files(mut data: &[u8], n: usize) -> Result<Vec<Option<Vec<u8>>>, String
 async fn local_binary(workdir: &str) -> Result<String, String> {
     let workdir = workdir.to_owned();
     tokio::task::spawn_blocking(move || {
-        let build = orbital_core::identity::current()
-            .map_err(|e| format!("cannot compute this program's build identity: {e}"))?;
+        let build = install::build_name()?;
         let bin_dir = std::path::Path::new(&workdir).join("bin");
         std::fs::create_dir_all(&bin_dir).map_err(|e| {
             format!(
@@ -247,22 +247,8 @@ async fn local_binary(workdir: &str) -> Result<String, String> {
         if target.is_file() {
             return Ok(target.display().to_string());
         }
-        let exe = std::env::current_exe()
-            .map_err(|e| format!("cannot find this program's executable: {e}"))?;
-        // Unique per call: several executors of one process may install at once.
-        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let tmp = bin_dir.join(format!(".{build}.part-{}-{n}", std::process::id()));
-        std::fs::copy(&exe, &tmp)
-            .and_then(|_| {
-                use std::os::unix::fs::PermissionsExt;
-                std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o755))
-            })
-            .and_then(|_| std::fs::rename(&tmp, &target))
-            .map_err(|e| {
-                let _ = std::fs::remove_file(&tmp);
-                format!("cannot install the binary at {}: {e}", target.display())
-            })?;
+        let exe = install::this_executable()?;
+        let target = install::install_local(&exe, &bin_dir, &build)?;
         tracing::info!(target = %target.display(), "installed the task binary in remote_workdir");
         Ok(target.display().to_string())
     })

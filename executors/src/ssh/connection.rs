@@ -9,7 +9,8 @@ use std::time::Duration;
 use openssh::{ControlPersist, KnownHosts, Session, SessionBuilder};
 use tokio::sync::OnceCell;
 
-use super::{expand_local, SshExecutor};
+use super::config::SshExecutor;
+use crate::ship::shell::{chain, expand_local};
 
 /// How long (seconds) an idle ControlMaster lives on.
 const MASTER_IDLE: std::num::NonZeroUsize = match std::num::NonZeroUsize::new(60) {
@@ -49,21 +50,6 @@ fn key(cfg: &SshExecutor) -> String {
         cfg.known_hosts,
         cfg.strict_host_key_checking
     )
-}
-
-/// The error of a failed `openssh` call with its causes (its own message is only "failed to
-/// connect to the remote host"; what ssh said is in the chain).
-pub(crate) fn chain(e: &(dyn std::error::Error + 'static)) -> String {
-    let mut parts = vec![e.to_string()];
-    let mut cur = e.source();
-    while let Some(s) = cur {
-        let text = s.to_string();
-        if !parts.iter().any(|p| p.contains(text.trim())) {
-            parts.push(text);
-        }
-        cur = s.source();
-    }
-    parts.join(": ").replace('\n', " ").trim().to_owned()
 }
 
 /// What to do about a connection error, from what ssh said.
@@ -285,11 +271,6 @@ impl Host {
             }
         }
     }
-}
-
-/// Quotes a string for a POSIX shell.
-pub(crate) fn quote(s: &str) -> String {
-    format!("'{}'", s.replace('\'', r"'\''"))
 }
 
 /// Closes every host's connection (its ControlMaster exits). `#[orbital::main]` calls this when

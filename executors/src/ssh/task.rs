@@ -7,8 +7,9 @@ use std::time::SystemTime;
 use openssh::{Session, Stdio};
 use orbital_core::{protocol, runner, Task, TaskError, TaskOutcome};
 
-use super::connection::{chain, quote, Host};
-use super::SshExecutor;
+use super::config::SshExecutor;
+use super::connection::Host;
+use crate::ship::shell::{chain, quote};
 
 /// Exit code of the task script when its directory cannot be made.
 const EXIT_NO_DIR: i32 = 90;
@@ -78,6 +79,8 @@ fn script(cfg: &SshExecutor, bin: &str, dir: &str) -> String {
     s
 }
 
+/// Runs `task` on the host of `cfg`. A task that fails is an `Ok` outcome; an `Err` says it
+/// could not be started, lost its connection, or left no readable outcome.
 pub(super) async fn run(cfg: &SshExecutor, mut task: Task) -> Result<TaskOutcome, TaskError> {
     let started = SystemTime::now();
     let on_host = |e: String| TaskError::executor(format!("ssh {}: {e}", cfg.destination()));
@@ -126,7 +129,7 @@ pub(super) async fn run(cfg: &SshExecutor, mut task: Task) -> Result<TaskOutcome
         child.stdout().take(),
         child.stderr().take(),
     );
-    let (out, err) = crate::runner_io::exchange(stdin, stdout, stderr, &spec).await;
+    let (out, err) = crate::ship::runner_io::exchange(stdin, stdout, stderr, &spec).await;
     let status = child.wait().await;
     let status = match status {
         Ok(s) => s,

@@ -1,4 +1,5 @@
-//! Shipping the task binary to a host: once per build, content-addressed, atomically.
+//! This build's binary on a host: shipped over SFTP once per build, under its content-hash name
+//! (`ship/install.rs`), to a temporary name first, then made executable and renamed.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -7,8 +8,10 @@ use openssh_sftp_client::{Sftp, SftpOptions};
 use tokio::io::AsyncReadExt;
 use tokio::sync::OnceCell;
 
-use super::connection::{chain, quote, Host};
-use super::SshExecutor;
+use super::config::SshExecutor;
+use super::connection::Host;
+use crate::ship::install;
+use crate::ship::shell::{chain, quote};
 
 impl Host {
     /// The remote home directory.
@@ -62,40 +65,30 @@ impl Host {
         )
         .await
         .map_err(|e| format!("remote_dir {rd} is not writable on the host: {e}; set `remote_dir` to a directory the user may write"))?;
-        let build = orbital_core::identity::current()
-            .map_err(|e| format!("cannot compute this program's build identity: {e}"))?;
+        let build = install::build_name()?;
         let target = format!("{bin_dir}/{build}");
         if self
-            .sh(cfg, &format!("test -x {}", quote(&target)))
+            .sh(cfg, &install::installed_command(&target))
             .await
             .is_ok()
         {
             tracing::debug!(%target, "the binary is already on the host");
             return Ok(target);
         }
-        let exe = std::env::current_exe()
-            .map_err(|e| format!("cannot find this program's executable: {e}"))?;
+        let exe = install::this_executable()?;
         let size = std::fs::metadata(&exe).map(|m| m.len()).unwrap_or(0);
         let t0 = Instant::now();
         let tmp = format!(
-            "{bin_dir}/.{build}.part-{}-{}",
-            std::process::id(),
-            t0.elapsed().as_nanos()
+            "{bin_dir}/{}",
+            install::part_name(&build, t0.elapsed().as_nanos())
         );
         self.upload(cfg, &exe, &tmp)
             .await
             .map_err(|e| format!("uploading the binary to {tmp} failed: {e}"))?;
         // Executable, then renamed into place: a partial upload is never run.
-        self.sh(
-            cfg,
-            &format!(
-                "chmod 755 {t} && mv -f {t} {f}",
-                t = quote(&tmp),
-                f = quote(&target)
-            ),
-        )
-        .await
-        .map_err(|e| format!("cannot install the binary at {target}: {e}"))?;
+        self.sh(cfg, &install::install_command(&tmp, &target))
+            .await
+            .map_err(|e| format!("cannot install the binary at {target}: {e}"))?;
         tracing::info!(
             %target,
             mb = size as f64 / 1e6,
@@ -140,71 +133,5 @@ impl Host {
             let _ = self.sh(cfg, &format!("rm -f {}", quote(remote))).await;
         }
         result
-    }
-
-    /// Checks that the host can run this binary: same OS and architecture, and a C library
-    /// at least as new as this one's.
-    async fn check_compatible(&self, cfg: &SshExecutor) -> Result<(), String> {
-        let out = self
-            .sh(
-                cfg,
-                "uname -s; uname -m; getconf GNU_LIBC_VERSION 2>/dev/null || echo 'libc unknown'",
-            )
-            .await?;
-        let mut lines = out.lines().map(str::trim);
-        let (os, arch, libc_line) = (
-            lines.next().unwrap_or_default().to_owned(),
-            lines.next().unwrap_or_default().to_owned(),
-            lines.next().unwrap_or_default().to_owned(),
-        );
-        let local_arch = std::env::consts::ARCH;
-        let same_arch = arch == local_arch || (local_arch == "aarch64" && arch == "arm64");
-        if !os.eq_ignore_ascii_case(std::env::consts::OS) || !same_arch {
-            return Err(format!(
-                "the host runs {os} on {arch}, and this binary is for {} on {local_arch}: build the program for the \
-                 host's target (e.g. `cargo zigbuild --release --target {arch}-unknown-linux-gnu.2.17`) and dispatch \
-                 from that build",
-                std::env::consts::OS
-            ));
-        }
-        if cfg!(target_env = "gnu") {
-            let remote = libc_line.strip_prefix("glibc ").and_then(parse_version);
-            let local = local_glibc();
-            match (remote, local) {
-                (None, _) => {
-                    return Err(format!(
-                        "the host has no GNU C library ({libc_line}), and this binary needs one: build a static \
-                         binary for it (`--target {arch}-unknown-linux-musl`)"
-                    ))
-                }
-                (Some(r), Some(l)) if r < l => {
-                    return Err(format!(
-                        "the host's glibc is {}.{}, older than this binary's {}.{}: build against an older glibc \
-                         (e.g. `cargo zigbuild --release --target {arch}-unknown-linux-gnu.2.17`)",
-                        r.0, r.1, l.0, l.1
-                    ))
-                }
-                _ => {}
-            }
-        }
-        Ok(())
-    }
-}
-
-fn parse_version(s: &str) -> Option<(u32, u32)> {
-    let mut it = s.trim().split('.');
-    Some((it.next()?.parse().ok()?, it.next()?.parse().ok()?))
-}
-
-fn local_glibc() -> Option<(u32, u32)> {
-    #[cfg(target_env = "gnu")]
-    {
-        // SAFETY: returns a pointer to a static, NUL-terminated string.
-        let v = unsafe { std::ffi::CStr::from_ptr(libc::gnu_get_libc_version()) };
-        parse_version(v.to_str().ok()?)
-    }
-    #[cfg(not(target_env = "gnu"))]
-    {
-        None
     }
 }

@@ -1,8 +1,8 @@
-//! Building this program again for the function's machine, when the running executable cannot
-//! run on `provided.al2023` (another architecture, a newer glibc, not Linux at all): `cargo
-//! zigbuild` for a pinned glibc (`x86_64-unknown-linux-gnu.2.17`, `aarch64-unknown-linux-gnu.2.17`),
-//! the same package, target and features, into a target directory of its own under `cache_dir`.
-//! Cargo's own output (its progress) goes to this program's stderr.
+//! Building this program again for a [`Target`], when the running executable cannot run there
+//! (another architecture, a newer glibc, not Linux at all): `cargo zigbuild` for a pinned glibc
+//! (`x86_64-unknown-linux-gnu.2.17`, `aarch64-unknown-linux-gnu.2.17`), the same package, target
+//! and features, into a target directory the caller names (the Lambda executor: one of its own
+//! under `cache_dir`). Cargo's own output (its progress) goes to this program's stderr.
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -11,12 +11,22 @@ use std::time::{Duration, Instant};
 
 use orbital_core::program::Source;
 
-use super::package::machine_of;
+use super::target::{GlibcVersion, Libc, Target};
 
-/// The glibc the cross-build links against (older than any Lambda runtime's).
-pub(crate) const PINNED_GLIBC: &str = "2.17";
+/// The glibc the cross-build links against (older than any Lambda runtime's), or the target's
+/// own when it is older still.
+pub(crate) const PINNED_GLIBC: GlibcVersion = (2, 17);
 
-/// A program built for the function.
+/// Whom a build is for, as its messages name it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct BuildFor<'a> {
+    /// Where the program runs: `Lambda` ("building this program for Lambda").
+    pub place: &'a str,
+    /// The setting that names a build made by hand instead: `` `binary` ``.
+    pub setting: &'a str,
+}
+
+/// A program built for a target.
 #[derive(Debug, Clone)]
 pub(crate) struct Built {
     /// The executable.
@@ -25,15 +35,21 @@ pub(crate) struct Built {
     pub time: Duration,
 }
 
-/// The Rust target of `architecture` (`x86_64-unknown-linux-gnu`), without the glibc suffix.
-pub(crate) fn rust_target(architecture: &str) -> String {
-    format!("{}-unknown-linux-gnu", machine_of(architecture))
+/// The target `cargo zigbuild` builds for: the Rust target with its glibc pinned
+/// (`x86_64-unknown-linux-gnu.2.17`).
+pub(crate) fn zig_target(target: &Target) -> String {
+    match target.libc {
+        Libc::Gnu(has) => {
+            let (major, minor) = has.min(PINNED_GLIBC);
+            format!("{}.{major}.{minor}", target.rust_target())
+        }
+    }
 }
 
-/// The arguments after `cargo` that build `source` for `architecture`.
+/// The arguments after `cargo` that build `source` for `target`.
 pub(crate) fn args(
     source: &Source,
-    architecture: &str,
+    target: &Target,
     profile: &str,
     target_dir: &Path,
 ) -> Vec<String> {
@@ -42,7 +58,7 @@ pub(crate) fn args(
         "--profile".to_owned(),
         profile.to_owned(),
         "--target".to_owned(),
-        format!("{}.{PINNED_GLIBC}", rust_target(architecture)),
+        zig_target(target),
         "--target-dir".to_owned(),
         target_dir.display().to_string(),
         "--message-format=json-render-diagnostics".to_owned(),
@@ -52,30 +68,34 @@ pub(crate) fn args(
 }
 
 /// How to build it by hand (for errors).
-pub(crate) fn by_hand(architecture: &str) -> String {
-    let t = rust_target(architecture);
+pub(crate) fn by_hand(target: &Target) -> String {
+    let t = target.rust_target();
     format!(
         "`rustup target add {t}`, `pip install cargo-zigbuild ziglang` (or `cargo install cargo-zigbuild` and \
-         zig from your system), then `cargo zigbuild --release --target {t}.{PINNED_GLIBC}`"
+         zig from your system), then `cargo zigbuild --release --target {}`",
+        zig_target(target)
     )
 }
 
-/// Builds `source` for `architecture` with `cargo zigbuild` and returns the executable.
+/// Builds `source` for `target` with `cargo zigbuild` and returns the executable; `who` words
+/// the messages.
 pub(crate) fn build(
     source: &Source,
-    architecture: &str,
+    target: &Target,
     profile: &str,
     target_dir: &Path,
+    who: BuildFor<'_>,
 ) -> Result<Built, String> {
+    let BuildFor { place, setting } = who;
     let t0 = Instant::now();
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let manifest = source.manifest_dir.join("Cargo.toml");
     if !manifest.is_file() {
         return Err(format!(
-            "cannot build this program for Lambda: its manifest {} is gone (the program was built \
-             elsewhere); set `binary` to a build for Lambda ({})",
+            "cannot build this program for {place}: its manifest {} is gone (the program was built \
+             elsewhere); set {setting} to a build for {place} ({})",
             manifest.display(),
-            by_hand(architecture)
+            by_hand(target)
         ));
     }
     let zigbuild_ok = Command::new(&cargo)
@@ -86,16 +106,16 @@ pub(crate) fn build(
         .is_ok_and(|s| s.success());
     if !zigbuild_ok {
         return Err(format!(
-            "this program must be built again for Lambda, and `cargo zigbuild` is not installed: \
+            "this program must be built again for {place}, and `cargo zigbuild` is not installed: \
              `pip install cargo-zigbuild ziglang` (or `cargo install cargo-zigbuild` and zig from your \
-             system); or build it yourself and set `binary` ({})",
-            by_hand(architecture)
+             system); or build it yourself and set {setting} ({})",
+            by_hand(target)
         ));
     }
-    add_rust_target(&rust_target(architecture))?;
-    let args = args(source, architecture, profile, target_dir);
+    add_rust_target(&target.rust_target(), who)?;
+    let args = args(source, target, profile, target_dir);
     let shown = format!("cargo {}", args.join(" "));
-    tracing::info!(command = %shown, "building this program for Lambda");
+    tracing::info!(command = %shown, "building this program for {place}");
     let mut child = Command::new(&cargo)
         .args(&args)
         .current_dir(&source.manifest_dir)
@@ -123,26 +143,27 @@ pub(crate) fn build(
         .map_err(|e| format!("`{shown}` did not finish: {e}"))?;
     if !status.success() {
         return Err(format!(
-            "building this program for Lambda failed ({status}); cargo's messages are above. The command \
-             was `{shown}` (in {}); fix the build, or set `binary` to a build for Lambda",
+            "building this program for {place} failed ({status}); cargo's messages are above. The command \
+             was `{shown}` (in {}); fix the build, or set {setting} to a build for {place}",
             source.manifest_dir.display()
         ));
     }
     let path = executable.ok_or_else(|| {
-        format!("`{shown}` succeeded but named no executable: set `binary` to a build for Lambda")
+        format!("`{shown}` succeeded but named no executable: set {setting} to a build for {place}")
     })?;
     let time = t0.elapsed();
     tracing::info!(
         executable = %path.display(),
         seconds = time.as_secs_f64(),
-        "built this program for Lambda"
+        "built this program for {place}"
     );
     Ok(Built { path, time })
 }
 
 /// Adds the Rust standard library for `target` with rustup when it is missing (a toolchain
 /// without rustup is left to cargo, whose error says what is missing).
-fn add_rust_target(target: &str) -> Result<(), String> {
+fn add_rust_target(target: &str, who: BuildFor<'_>) -> Result<(), String> {
+    let BuildFor { place, setting } = who;
     let Ok(listed) = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .stderr(Stdio::null())
@@ -157,7 +178,7 @@ fn add_rust_target(target: &str) -> Result<(), String> {
     {
         return Ok(());
     }
-    tracing::info!(%target, "adding the Rust target for Lambda (rustup target add)");
+    tracing::info!(%target, "adding the Rust target for {place} (rustup target add)");
     let out = Command::new("rustup")
         .args(["target", "add", target])
         .output()
@@ -166,7 +187,7 @@ fn add_rust_target(target: &str) -> Result<(), String> {
         Ok(())
     } else {
         Err(format!(
-            "`rustup target add {target}` failed: {}; add it by hand, or set `binary` to a build for Lambda",
+            "`rustup target add {target}` failed: {}; add it by hand, or set {setting} to a build for {place}",
             String::from_utf8_lossy(&out.stderr).trim()
         ))
     }
@@ -175,24 +196,39 @@ fn add_rust_target(target: &str) -> Result<(), String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use orbital_core::program::Target;
+    use crate::ship::target::Arch;
+    use orbital_core::program::Target as CargoTarget;
 
     #[test]
     fn the_command_pins_glibc_and_selects_the_program() {
         let s = Source {
             manifest_dir: "/src/app".into(),
             package: "app".into(),
-            target: Target::Example("lambda".into()),
+            target: CargoTarget::Example("lambda".into()),
             features: vec!["awslambda".into()],
             exact_features: true,
         };
-        let a = args(&s, "arm64", "release", Path::new("/c/build"));
+        let arm = Target {
+            arch: Arch::Aarch64,
+            libc: Libc::Gnu((2, 34)),
+        };
+        let a = args(&s, &arm, "release", Path::new("/c/build"));
         assert_eq!(
             a.join(" "),
             "zigbuild --profile release --target aarch64-unknown-linux-gnu.2.17 --target-dir /c/build \
              --message-format=json-render-diagnostics --manifest-path /src/app/Cargo.toml -p app --example lambda \
              --no-default-features --features awslambda"
         );
-        assert!(by_hand("x86_64").contains("x86_64-unknown-linux-gnu.2.17"));
+        let x86 = Target {
+            arch: Arch::X86_64,
+            ..arm
+        };
+        assert!(by_hand(&x86).contains("x86_64-unknown-linux-gnu.2.17"));
+        // A target older than the pinned glibc is built for its own.
+        let old = Target {
+            libc: Libc::Gnu((2, 12)),
+            ..x86
+        };
+        assert_eq!(zig_target(&old), "x86_64-unknown-linux-gnu.2.12");
     }
 }

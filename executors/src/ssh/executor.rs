@@ -1,0 +1,37 @@
+//! The ssh executor as the dispatcher sees it: connect and ship before the first task, then
+//! run each task on the host.
+
+use std::time::SystemTime;
+
+use orbital_core::{Executor, ExecutorContext, ExecutorError, Task, TaskOutcome};
+
+use super::config::{SshExecutor, DEFAULT_MAX_CONCURRENCY};
+use super::connection::Host;
+use super::task;
+
+#[typetag::serde(name = "ssh")]
+#[async_trait::async_trait]
+impl Executor for SshExecutor {
+    fn kind(&self) -> &'static str {
+        "ssh"
+    }
+
+    fn max_concurrency(&self) -> Option<usize> {
+        Some(self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY))
+    }
+
+    /// Connects (or reuses the connection) and ships the binary before the first task.
+    async fn setup(&self, _ctx: &ExecutorContext) -> Result<(), ExecutorError> {
+        let host = Host::get(self).await.map_err(|e| self.error(e))?;
+        host.binary(self).await.map_err(|e| self.error(e))?;
+        Ok(())
+    }
+
+    async fn run(&self, task: Task) -> TaskOutcome {
+        let started = SystemTime::now();
+        match task::run(self, task).await {
+            Ok(outcome) => outcome,
+            Err(e) => TaskOutcome::new(Err(e), started),
+        }
+    }
+}
