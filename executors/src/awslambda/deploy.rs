@@ -11,7 +11,7 @@ use super::config::AwsLambdaExecutor;
 use super::package::{self, Package};
 use super::payload::S3Ref;
 use super::s3io;
-use super::said::lambda_said;
+use super::said::said;
 use super::state::{Clients, Deployment};
 
 impl AwsLambdaExecutor {
@@ -102,12 +102,7 @@ impl AwsLambdaExecutor {
                         ));
                     }
                 }
-                Err(e) => {
-                    return Err(format!(
-                        "cannot look up the function {name}: {}",
-                        lambda_said(&e)
-                    ))
-                }
+                Err(e) => return Err(format!("cannot look up the function {name}: {}", said(&e))),
             }
         };
         let upload_time = t_up.elapsed();
@@ -208,7 +203,7 @@ impl AwsLambdaExecutor {
                 Ok(false)
             }
             Err(e) => Err({
-                let said = lambda_said(&e);
+                let said = said(&e);
                 let lower = said.to_ascii_lowercase();
                 if lower.contains("role") {
                     format!(
@@ -245,7 +240,7 @@ impl AwsLambdaExecutor {
         call.send()
             .await
             .map(drop)
-            .map_err(|e| format!("cannot update the code of {name}: {}", lambda_said(&e)))
+            .map_err(|e| format!("cannot update the code of {name}: {}", said(&e)))
     }
 
     /// Waits until the function is Active and its last update is not in progress.
@@ -259,7 +254,7 @@ impl AwsLambdaExecutor {
                 .function_name(name)
                 .send()
                 .await
-                .map_err(|e| format!("cannot read the state of {name}: {}", lambda_said(&e)))?;
+                .map_err(|e| format!("cannot read the state of {name}: {}", said(&e)))?;
             let state = c.state().cloned();
             let update = c.last_update_status().cloned();
             match (&state, &update) {

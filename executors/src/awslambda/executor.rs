@@ -7,7 +7,7 @@ use orbital_core::{Executor, ExecutorContext, ExecutorError, Task, TaskOutcome};
 
 use super::config::{AwsLambdaExecutor, DEFAULT_MAX_CONCURRENCY};
 use super::s3io;
-use super::said::lambda_said;
+use super::said::said;
 
 #[typetag::serde(name = "awslambda")]
 #[async_trait::async_trait]
@@ -27,7 +27,7 @@ impl Executor for AwsLambdaExecutor {
         let clients = self.clients().await.map_err(|e| self.error(e))?;
         if let Some(b) = &self.s3_bucket_name {
             if let Err(e) = clients.s3.head_bucket().bucket(b).send().await {
-                let said = s3io::said(&e);
+                let said = said(&e);
                 return Err(self.error(format!(
                     "s3_bucket_name `{b}` cannot be used ({said}): create it (`aws s3 mb s3://{b}`) or name a bucket \
                      these credentials may write"
@@ -65,10 +65,7 @@ impl Executor for AwsLambdaExecutor {
                 .send()
                 .await
                 .map_err(|e| {
-                    self.error(format!(
-                        "cannot delete the function {name}: {}",
-                        lambda_said(&e)
-                    ))
+                    self.error(format!("cannot delete the function {name}: {}", said(&e)))
                 })?;
             tracing::info!(function = %name, "deleted the Lambda function it created");
         }

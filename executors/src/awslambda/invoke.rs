@@ -12,7 +12,7 @@ use serde::Deserialize;
 use super::config::AwsLambdaExecutor;
 use super::payload::{self, Carried, Event, Response, S3Ref};
 use super::s3io;
-use super::said::lambda_said;
+use super::said::said;
 use super::state::Deployment;
 
 impl AwsLambdaExecutor {
@@ -104,7 +104,7 @@ impl AwsLambdaExecutor {
                     self.deploy_inner().await.map_err(ex)?;
                 }
                 Err(e) => {
-                    let said = lambda_said(&e);
+                    let said = said(&e);
                     let hint = if e
                         .as_service_error()
                         .is_some_and(|s| s.is_too_many_requests_exception())

@@ -1,22 +1,7 @@
 //! Frames as S3 objects (large specs and outcomes), with errors that name the bucket and key.
 
 use super::payload::S3Ref;
-
-/// What an S3 error says, with its code (`NoSuchBucket`, `AccessDenied`...).
-pub(crate) fn said<E, R>(e: &aws_sdk_s3::error::SdkError<E, R>) -> String
-where
-    E: aws_sdk_s3::error::ProvideErrorMetadata + std::error::Error + 'static,
-    R: std::fmt::Debug + 'static,
-{
-    match e.as_service_error() {
-        Some(s) => format!(
-            "{}: {}",
-            s.code().unwrap_or("error"),
-            s.message().unwrap_or("no message")
-        ),
-        None => crate::ship::shell::chain(e),
-    }
-}
+use super::said::said;
 
 /// Puts a frame.
 pub(crate) async fn put(

@@ -1,10 +1,13 @@
-//! What a failed Lambda call says: the service's error code and message, or the whole cause
-//! chain of a call that did not reach the service.
+//! What a failed AWS call says (Lambda's, S3's: the SDKs share one error type): the service's
+//! error code and message, or the whole cause chain of a call that did not reach the service.
 
-/// What a Lambda call's error says, with its code.
-pub(super) fn lambda_said<E, R>(e: &aws_sdk_lambda::error::SdkError<E, R>) -> String
+use aws_sdk_lambda::error::{ProvideErrorMetadata, SdkError};
+
+/// What an AWS call's error says, with its code (`ResourceNotFoundException`, `NoSuchBucket`,
+/// `AccessDenied`...).
+pub(super) fn said<E, R>(e: &SdkError<E, R>) -> String
 where
-    E: aws_sdk_lambda::error::ProvideErrorMetadata + std::error::Error + 'static,
+    E: ProvideErrorMetadata + std::error::Error + 'static,
     R: std::fmt::Debug + 'static,
 {
     match e.as_service_error() {

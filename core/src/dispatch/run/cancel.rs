@@ -6,8 +6,8 @@ use std::time::Duration;
 
 use tokio::sync::mpsc;
 
-use super::super::handle::Control;
 use super::state::Run;
+use crate::dispatch::handle::Control;
 use crate::graph::NodeId;
 use crate::status::NodeStatus;
 use crate::store::Store;

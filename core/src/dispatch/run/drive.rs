@@ -5,10 +5,10 @@ use std::time::Duration;
 
 use tokio::sync::{mpsc, watch};
 
-use super::super::handle::Control;
-use super::super::progress::Progress;
-use super::super::result::{DispatchResult, Untyped};
 use super::state::{Event, Run, SetupState};
+use crate::dispatch::handle::Control;
+use crate::dispatch::progress::Progress;
+use crate::dispatch::result::{DispatchResult, Untyped};
 use crate::error::Error;
 use crate::status::{DispatchStatus, NodeStatus};
 

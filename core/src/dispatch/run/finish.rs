@@ -6,9 +6,9 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use tokio::sync::watch;
 
-use super::super::progress::Progress;
-use super::super::result::{DispatchResult, NodeResult, Untyped, Value};
 use super::state::{Run, SetupState};
+use crate::dispatch::progress::Progress;
+use crate::dispatch::result::{DispatchResult, NodeResult, Untyped, Value};
 use crate::error::{Error, NodeFailure};
 use crate::executor::ExecutorContext;
 use crate::graph::NodeId;

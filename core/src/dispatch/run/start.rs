@@ -8,12 +8,12 @@ use std::time::SystemTime;
 use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
 
-use super::super::handle::Dispatch;
-use super::super::progress::Progress;
-use super::super::shared::Shared;
 use super::cancel::poll_cancel_requests;
 use super::state::{Run, NO_LANE};
 use crate::codec;
+use crate::dispatch::handle::Dispatch;
+use crate::dispatch::progress::Progress;
+use crate::dispatch::shared::Shared;
 use crate::error::Error;
 use crate::graph::registry::LatticeDef;
 use crate::graph::workflow::Workflow;

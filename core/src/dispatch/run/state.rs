@@ -10,8 +10,8 @@ use bytes::Bytes;
 use smallvec::SmallVec;
 use tokio::sync::mpsc;
 
-use super::super::progress::Progress;
-use super::super::shared::Shared;
+use crate::dispatch::progress::Progress;
+use crate::dispatch::shared::Shared;
 use crate::executor::{Batching, ExecutorError, ExecutorRef, JobHandle};
 use crate::graph::registry::LatticeDef;
 use crate::graph::{Arg, Graph};
