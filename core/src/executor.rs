@@ -8,7 +8,9 @@
 //!
 //! Executors are `typetag`-serialisable: `[executors.NAME]` in `orbital.toml` deserialises into
 //! one (`type = "local"`, or the table's name when `type` is absent), a graph with its executors
-//! can be stored, and a user can add their own:
+//! can be stored, and a user can add their own. With the `orbital` crate, one attribute does it
+//! (`#[orbital::executor(name = "refuse")]` on the `impl`, and no `typetag` or `async-trait` of
+//! the user's own); below this crate, the two attributes it stands for:
 //!
 //! ```
 //! use orbital_core::{Executor, ExecutorError, Task, TaskOutcome, TaskError};
