@@ -14,7 +14,7 @@ use crate::executor::ExecutorRef;
 use crate::graph::registry::Registry;
 use crate::graph::workflow::Workflow;
 use crate::status::DispatchStatus;
-use crate::store::{self, DispatchSummary, Store};
+use crate::store::{self, DispatchSummary, Store, StoredDispatch};
 
 /// Configuration, results store and executors: what dispatches share.
 ///
@@ -164,14 +164,7 @@ impl Runtime {
     /// still running, this program does not hold its lattice, or builds it differently.
     pub async fn resume(&self, dispatch_id: &str) -> Result<Dispatch<Untyped>, Error> {
         let registry = Registry::get()?;
-        let stored =
-            self.inner
-                .store()
-                .load(dispatch_id)?
-                .ok_or_else(|| Error::UnknownDispatch {
-                    id: dispatch_id.to_owned(),
-                    store: self.inner.store().path().to_owned(),
-                })?;
+        let stored = self.load(dispatch_id)?;
         let refuse = |message: String| Error::Resume {
             id: dispatch_id.to_owned(),
             message,
@@ -182,10 +175,8 @@ impl Runtime {
                 "it has already ended ({status}); there is nothing left to run"
             )));
         }
-        if let Some(pid) = stored.driver_pid {
-            let same_host =
-                stored.driver_host.as_deref() == Some(crate::task::identity::host().as_str());
-            if same_host && pid != std::process::id() && crate::task::identity::process_alive(pid) {
+        if let Some(pid) = stored.driver_pid.filter(|&p| p != std::process::id()) {
+            if driver_alive(&stored) {
                 return Err(refuse(format!(
                     "its driver (process {pid}) is still running; cancel it first with `orbital cancel {dispatch_id}`, or wait"
                 )));
@@ -215,23 +206,12 @@ impl Runtime {
     /// # Errors
     /// [`Error::UnknownDispatch`], or a store error.
     pub fn cancel(&self, dispatch_id: &str, nodes: &[u32]) -> Result<CancelOutcome, Error> {
-        let stored =
-            self.inner
-                .store()
-                .load(dispatch_id)?
-                .ok_or_else(|| Error::UnknownDispatch {
-                    id: dispatch_id.to_owned(),
-                    store: self.inner.store().path().to_owned(),
-                })?;
+        let stored = self.load(dispatch_id)?;
         let status = stored.summary.status;
         if status.is_final() {
             return Ok(CancelOutcome::AlreadyEnded(status));
         }
-        let alive = stored.driver_host.as_deref() == Some(crate::task::identity::host().as_str())
-            && stored
-                .driver_pid
-                .is_some_and(crate::task::identity::process_alive);
-        if alive {
+        if driver_alive(&stored) {
             self.inner.store().request_cancel(dispatch_id, nodes)?;
             Ok(CancelOutcome::Requested)
         } else {
@@ -245,13 +225,7 @@ impl Runtime {
     /// # Errors
     /// [`Error::UnknownDispatch`] when the store holds no such dispatch.
     pub fn get_result(&self, dispatch_id: &str) -> Result<DispatchResult<Untyped>, Error> {
-        match self.inner.store().load(dispatch_id)? {
-            Some(d) => Ok(DispatchResult::from_stored(d)),
-            None => Err(Error::UnknownDispatch {
-                id: dispatch_id.to_owned(),
-                store: self.inner.store().path().to_owned(),
-            }),
-        }
+        Ok(DispatchResult::from_stored(self.load(dispatch_id)?))
     }
 
     /// The most recent dispatches in the store, newest first.
@@ -280,6 +254,27 @@ impl Runtime {
     pub fn store_path(&self) -> &Path {
         self.inner.store().path()
     }
+}
+
+impl Runtime {
+    /// A stored dispatch, or [`Error::UnknownDispatch`] naming the store.
+    fn load(&self, dispatch_id: &str) -> Result<StoredDispatch, Error> {
+        self.inner
+            .store()
+            .load(dispatch_id)?
+            .ok_or_else(|| Error::UnknownDispatch {
+                id: dispatch_id.to_owned(),
+                store: self.inner.store().path().to_owned(),
+            })
+    }
+}
+
+/// Whether a stored dispatch's driver is a live process on this host.
+fn driver_alive(stored: &StoredDispatch) -> bool {
+    stored.driver_host.as_deref() == Some(crate::task::identity::host().as_str())
+        && stored
+            .driver_pid
+            .is_some_and(crate::task::identity::process_alive)
 }
 
 /// What [`Runtime::cancel`] did.
