@@ -40,6 +40,10 @@ pub use awslambda::AwsLambdaExecutor;
 pub use local::LocalExecutor;
 #[cfg(feature = "process")]
 pub use process::ProcessExecutor;
+#[cfg(feature = "ssh")]
+pub use ship::choose::CrossBuild;
+#[cfg(feature = "ssh")]
+pub use ship::shipped::Shipped;
 #[cfg(feature = "slurm")]
 pub use slurm::SlurmExecutor;
 #[cfg(feature = "ssh")]

@@ -70,6 +70,11 @@ pub struct AwsLambdaExecutor {
     /// then says how to build it by hand).
     #[serde(default)]
     pub cross_build: CrossBuild,
+    /// The target of that build, instead of `provided.al2023` on `architecture` (glibc
+    /// 2.17): e.g. `"x86_64-unknown-linux-musl"` for a static build. Its architecture must
+    /// be the function's.
+    #[serde(default)]
+    pub target: Option<String>,
     /// The Cargo profile of that build.
     #[serde(default = "default_build_profile")]
     pub build_profile: String,
@@ -88,7 +93,7 @@ pub struct AwsLambdaExecutor {
 }
 
 fn default_build_profile() -> String {
-    "release".to_owned()
+    crate::ship::program::DEFAULT_PROFILE.to_owned()
 }
 
 fn default_poll_freq() -> f64 {
@@ -129,6 +134,7 @@ impl AwsLambdaExecutor {
             endpoint_url: None,
             binary: None,
             cross_build: CrossBuild::Auto,
+            target: None,
             build_profile: default_build_profile(),
             build_features: None,
             max_concurrency: None,

@@ -7,7 +7,29 @@ use std::path::{Path, PathBuf};
 use sha2::{Digest, Sha256};
 
 use super::runtime::check_runnable;
-use crate::ship::choose::PrepareError;
+
+/// Why a program could not be packaged.
+#[derive(Debug)]
+pub(crate) enum PrepareError {
+    /// It cannot run on Lambda (the message says why and how to build one that can).
+    NotRunnable(String),
+    /// Anything else (unreadable, too large, cache not writable).
+    Other(String),
+}
+
+impl From<String> for PrepareError {
+    fn from(s: String) -> Self {
+        PrepareError::Other(s)
+    }
+}
+
+impl std::fmt::Display for PrepareError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PrepareError::NotRunnable(s) | PrepareError::Other(s) => f.write_str(s),
+        }
+    }
+}
 
 /// Lambda's limit on the unzipped code of a function (bytes).
 pub(crate) const MAX_UNZIPPED: u64 = 250 * 1000 * 1000;

@@ -1,16 +1,14 @@
-//! The program deployed as the function's `bootstrap`: `binary`, the running executable, or a
+//! The program deployed as the function's `bootstrap`: `binary`, or by the shared shipping path
+//! (`ship/program.rs`) the running executable or a
 //! build of this program for Lambda (by `cross_build`), packaged once per executor.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use super::config::AwsLambdaExecutor;
 use super::package::{self, Package};
 use super::runtime::{al2023, FOR_LAMBDA};
-use crate::ship::choose::{self, Chosen};
-use crate::ship::cross;
-use crate::ship::install;
+use crate::ship::program::{self, target_of, Origin, Program, Settings};
 
 impl AwsLambdaExecutor {
     /// The package to deploy, its build time (zero unless the program was built again for
@@ -23,11 +21,7 @@ impl AwsLambdaExecutor {
             .package
             .get_or_try_init(|| async {
                 let cache = self.cache_dir.as_deref().map_or_else(
-                    || {
-                        dirs_cache()
-                            .unwrap_or_else(|| PathBuf::from("/tmp"))
-                            .join("orbital/lambda")
-                    },
+                    || program::default_cache_dir("lambda"),
                     crate::ship::shell::expand_local,
                 );
                 let me = self.clone();
@@ -46,8 +40,8 @@ impl AwsLambdaExecutor {
         })
     }
 
-    /// Picks the binary (`binary`, this executable, or a build of this program for Lambda) and
-    /// packages it.
+    /// Picks the binary (`binary`, or by the shared shipping path this executable or a build
+    /// of this program for Lambda) and packages it.
     fn package_blocking(&self, cache: &std::path::Path) -> Result<(Package, Duration), String> {
         let arch = &self.architecture;
         if let Some(b) = &self.binary {
@@ -57,57 +51,46 @@ impl AwsLambdaExecutor {
                 Duration::ZERO,
             ));
         }
-        let exe = install::this_executable()?;
-        let why = match self.choose(&exe, cache)? {
-            Chosen::Ready(p) => return Ok((p, Duration::ZERO)),
-            Chosen::CrossBuild(why) => why,
+        let program = self.program(cache)?;
+        let built = match program.origin {
+            Origin::Built { time, .. } => time,
+            _ => Duration::ZERO,
         };
-        let Some(mut source) = orbital_core::program::current() else {
-            return Err(format!(
-                "{why}; orbital cannot tell which Cargo target this program is (it was not started by \
-                 cargo and has no `#[orbital::main]`), so it cannot build it for Lambda: set `binary` to a \
-                 build for Lambda ({})",
-                cross::by_hand(&al2023(arch))
-            ));
-        };
-        if let Some(f) = &self.build_features {
-            source.features = f.clone();
-            source.exact_features = false;
-        }
-        tracing::info!(reason = %why, "this program is built again for Lambda");
-        let built = cross::build(
-            &source,
-            &al2023(arch),
-            &self.build_profile,
-            &cache.join("build"),
-            FOR_LAMBDA,
-        )?;
-        let pkg = package::build(&built.path, arch, cache).map_err(|e| {
-            format!(
+        let pkg = package::build(&program.path, arch, cache).map_err(|e| match program.origin {
+            Origin::Built { .. } => format!(
                 "the program built for Lambda ({}) cannot be deployed: {e}",
-                built.path.display()
-            )
+                program.path.display()
+            ),
+            _ => e.to_string(),
         })?;
-        Ok((pkg, built.time))
+        Ok((pkg, built))
     }
 
-    /// Whether the running executable `exe` is deployed (packaged) or the program is built
-    /// again for Lambda (and why), by `cross_build`.
-    fn choose(
-        &self,
-        exe: &std::path::Path,
-        cache: &std::path::Path,
-    ) -> Result<Chosen<Package>, String> {
-        choose::choose(self.cross_build, || {
-            package::build(exe, &self.architecture, cache)
-        })
+    /// The program for the function by the shared shipping path: the running executable when
+    /// it runs on `provided.al2023` (or `target`), else this program built for it.
+    fn program(&self, cache: &std::path::Path) -> Result<Program, String> {
+        let settings = Settings {
+            cross_build: self.cross_build,
+            target: self.target.clone(),
+            build_profile: self.build_profile.clone(),
+            build_features: self.build_features.clone(),
+            binary: None,
+            cache_dir: cache.to_owned(),
+        };
+        let function = al2023(&self.architecture);
+        let target = target_of(&settings, Some(function))?;
+        if target.arch != function.arch {
+            return Err(format!(
+                "`target = \"{}\"` is for {}, and the function runs on {} (`architecture = \"{}\"`): set a \
+                 target of the function's architecture, or change `architecture`",
+                settings.target.as_deref().unwrap_or_default(),
+                target.arch.machine(),
+                function.arch.machine(),
+                self.architecture
+            ));
+        }
+        program::resolve(&settings, target, FOR_LAMBDA)
     }
-}
-
-fn dirs_cache() -> Option<PathBuf> {
-    std::env::var_os("XDG_CACHE_HOME")
-        .map(PathBuf::from)
-        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".cache")))
 }
 
 #[cfg(test)]
@@ -116,48 +99,37 @@ mod tests {
     use crate::ship::choose::CrossBuild;
 
     #[test]
-    fn an_executable_lambda_cannot_run_is_built_again_unless_never() {
+    fn the_running_executable_is_deployed_where_it_runs_unless_always() {
         let dir = tempfile::tempdir().unwrap();
-        let cache = dir.path().join("cache");
-        // Not an ELF file (a program built on macOS would be Mach-O).
-        let exe = dir.path().join("prog");
-        std::fs::write(&exe, b"\xcf\xfa\xed\xfe not linux").unwrap();
+        // This test program, built on Debian 12 for x86-64 (glibc 2.36 there, but it needs
+        // only what its version table names): deployed as it is when that fits al2023.
         let auto: AwsLambdaExecutor = toml::from_str("").unwrap();
         assert_eq!(auto.cross_build, CrossBuild::Auto);
-        match auto.choose(&exe, &cache).unwrap() {
-            Chosen::CrossBuild(why) => {
-                assert!(why.contains("not a Linux (ELF) executable"), "{why}")
+        if std::env::consts::ARCH == "x86_64" {
+            let needs = crate::ship::elf::read(&std::env::current_exe().unwrap()).unwrap();
+            if needs.glibc.is_none_or(|v| v <= (2, 34)) {
+                assert_eq!(auto.program(dir.path()).unwrap().origin, Origin::Running);
             }
-            Chosen::Ready(_) => panic!("a non-ELF executable was packaged"),
         }
-        let never: AwsLambdaExecutor = toml::from_str("cross_build = \"never\"").unwrap();
-        let Err(e) = never.choose(&exe, &cache) else {
-            panic!("`never` packaged a non-ELF executable")
+        // `never` on a function this executable cannot run on: the error names both sides.
+        let other = if std::env::consts::ARCH == "x86_64" {
+            "arm64"
+        } else {
+            "x86_64"
         };
+        let never: AwsLambdaExecutor = toml::from_str(&format!(
+            "cross_build = \"never\"\narchitecture = \"{other}\""
+        ))
+        .unwrap();
+        let e = never.program(dir.path()).unwrap_err();
         assert!(
-            e.contains("cargo zigbuild") && e.contains("cross_build = \"auto\""),
+            e.contains("and the host runs") && e.contains("cross_build = \"auto\""),
             "{e}"
         );
-        // A Linux x86-64 program that needs no glibc newer than 2.34 is deployed as it is.
-        let mut elf = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0".to_vec();
-        elf.extend_from_slice(b"\0GLIBC_2.17\0GLIBC_2.34\0");
-        std::fs::write(&exe, &elf).unwrap();
-        assert!(matches!(
-            auto.choose(&exe, &cache).unwrap(),
-            Chosen::Ready(_)
-        ));
-        let always: AwsLambdaExecutor = toml::from_str("cross_build = \"always\"").unwrap();
-        assert!(matches!(
-            always.choose(&exe, &cache).unwrap(),
-            Chosen::CrossBuild(_)
-        ));
-        // ... and one that needs glibc 2.38 is built again.
-        elf.extend_from_slice(b"GLIBC_2.38\0");
-        let newer = dir.path().join("newer");
-        std::fs::write(&newer, &elf).unwrap();
-        match auto.choose(&newer, &cache).unwrap() {
-            Chosen::CrossBuild(why) => assert!(why.contains("glibc 2.38"), "{why}"),
-            Chosen::Ready(_) => panic!("a program needing glibc 2.38 was packaged"),
-        }
+        // A target of another architecture than the function's is refused by name.
+        let wrong: AwsLambdaExecutor =
+            toml::from_str("target = \"aarch64-unknown-linux-musl\"").unwrap();
+        let e = wrong.program(dir.path()).unwrap_err();
+        assert!(e.contains("`architecture = \"x86_64\"`"), "{e}");
     }
 }

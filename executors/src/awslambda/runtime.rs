@@ -1,8 +1,9 @@
 //! Where a Lambda function runs: `provided.al2023` (glibc 2.34) on x86_64 or arm64, as a
 //! [`Target`] of the shared floor, and why a binary cannot run there (with the fix).
 
-use crate::ship::cross::{zig_target, BuildFor};
-use crate::ship::target::{self, Arch, Libc, Target, Unfit};
+use crate::ship::cross::{pinned, zig_target, BuildFor};
+use crate::ship::elf;
+use crate::ship::target::{fits, Arch, Libc, Target, Unfit};
 
 /// The newest glibc on `provided.al2023`.
 pub(crate) const AL2023_GLIBC: (u32, u32) = (2, 34);
@@ -33,68 +34,53 @@ pub(crate) fn check_runnable(bytes: &[u8], shown: &str, architecture: &str) -> R
         "build the program for Lambda (`rustup target add {}`, then \
          `cargo zigbuild --release --target {}`) and set `binary` to that build",
         target.rust_target(),
-        zig_target(&target)
+        zig_target(&pinned(target))
     );
-    match target::check(bytes, &target) {
+    match fits(&elf::needs(bytes), &target) {
         Ok(()) => Ok(()),
-        Err(Unfit::NotElf) => Err(format!("{shown} is not a Linux (ELF) executable: {fix}")),
-        Err(Unfit::Machine(m)) => Err(format!(
-            "{shown} is built for {m}, and the function runs on {want} (`architecture = \"{architecture}\"`): {fix}"
+        Err(Unfit::NotElf(_)) => Err(format!("{shown} is not a Linux (ELF) executable: {fix}")),
+        Err(Unfit::Machine { program, .. }) => Err(format!(
+            "{shown} is built for {program}, and the function runs on {want} (`architecture = \"{architecture}\"`): {fix}"
         )),
         Err(Unfit::Glibc { needs, has }) => Err(format!(
             "{shown} needs glibc {}.{}, and provided.al2023 has {}.{}: {fix}",
             needs.0, needs.1, has.0, has.1
         )),
+        Err(other) => Err(format!("{shown} cannot run on provided.al2023: {other}: {fix}")),
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::ship::elf::required_glibc;
+    use crate::ship::fixtures::*;
 
     #[test]
-    fn glibc_versions_are_read_from_the_binary() {
-        let mut fake = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0".to_vec();
-        fake.extend_from_slice(b"\0GLIBC_2.2.5\0GLIBC_2.34\0GLIBC_2.17\0");
-        assert_eq!(required_glibc(&fake), Some((2, 34)));
-        assert!(check_runnable(&fake, "x", "x86_64").is_ok());
-        let err = check_runnable(&fake, "x", "arm64").unwrap_err();
+    fn programs_are_checked_against_al2023() {
+        assert!(check_runnable(X86_64_GLIBC_2_34, "x", "x86_64").is_ok());
+        assert!(check_runnable(X86_64_MUSL, "x", "x86_64").is_ok());
+        assert!(check_runnable(AARCH64_GLIBC_2_17, "x", "arm64").is_ok());
+        let err = check_runnable(X86_64_GLIBC_2_17, "x", "arm64").unwrap_err();
         assert!(
             err.contains("aarch64") && err.contains("cargo zigbuild"),
             "{err}"
         );
-        fake.extend_from_slice(b"GLIBC_2.36\0");
-        let err = check_runnable(&fake, "x", "x86_64").unwrap_err();
-        assert!(err.contains("glibc 2.36"), "{err}");
         assert!(check_runnable(b"#!/bin/sh\n", "x", "x86_64").is_err());
     }
 
     #[test]
     fn the_messages_name_the_build_to_make() {
-        let arm = check_runnable(
-            b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0",
-            "p",
-            "arm64",
-        )
-        .unwrap_err();
+        let arm = check_runnable(X86_64_GLIBC_2_17, "p", "arm64").unwrap_err();
         assert_eq!(
             arm,
             "p is built for x86_64, and the function runs on aarch64 (`architecture = \"arm64\"`): build the \
              program for Lambda (`rustup target add aarch64-unknown-linux-gnu`, then `cargo zigbuild --release \
              --target aarch64-unknown-linux-gnu.2.17`) and set `binary` to that build"
         );
-        let not_elf = check_runnable(b"#!/bin/sh\n", "p", "x86_64").unwrap_err();
+        let not_elf = check_runnable(MACHO, "p", "x86_64").unwrap_err();
         assert!(
             not_elf.starts_with("p is not a Linux (ELF) executable: build the program for Lambda (`rustup target add x86_64-unknown-linux-gnu`"),
             "{not_elf}"
-        );
-        let mut newer = b"\x7fELF\x02\x01\x01\0\0\0\0\0\0\0\0\0\x02\0\x3e\0".to_vec();
-        newer.extend_from_slice(b"\0GLIBC_2.38\0");
-        let e = check_runnable(&newer, "p", "x86_64").unwrap_err();
-        assert!(
-            e.starts_with("p needs glibc 2.38, and provided.al2023 has 2.34: build"),
-            "{e}"
         );
         assert_eq!(al2023("sparc"), al2023("x86_64"));
     }

@@ -1,8 +1,10 @@
 //! Building this program again for a [`Target`], when the running executable cannot run there
 //! (another architecture, a newer glibc, not Linux at all): `cargo zigbuild` for a pinned glibc
-//! (`x86_64-unknown-linux-gnu.2.17`, `aarch64-unknown-linux-gnu.2.17`), the same package, target
-//! and features, into a target directory the caller names (the Lambda executor: one of its own
-//! under `cache_dir`). Cargo's own output (its progress) goes to this program's stderr.
+//! (`x86_64-unknown-linux-gnu.2.17`, `aarch64-unknown-linux-gnu.2.17`) or for musl, the same
+//! package, target and features, into a target directory the caller names (one of its own
+//! under the executor's cache directory, so it never waits on the dispatching cargo's lock).
+//! Cargo's own output (its progress and errors) goes to this program's stderr, and its last
+//! lines into the error when the build fails.
 
 use std::io::BufRead;
 use std::path::{Path, PathBuf};
@@ -35,14 +37,24 @@ pub(crate) struct Built {
     pub time: Duration,
 }
 
-/// The target `cargo zigbuild` builds for: the Rust target with its glibc pinned
-/// (`x86_64-unknown-linux-gnu.2.17`).
+/// What is built for a host that is `target`: glibc lowered to [`PINNED_GLIBC`] (a build for
+/// an older glibc runs on every newer one), and musl when the host has no glibc.
+pub(crate) fn pinned(target: Target) -> Target {
+    Target {
+        libc: match target.libc {
+            Libc::Gnu(has) => Libc::Gnu(has.min(PINNED_GLIBC)),
+            Libc::Musl | Libc::Unknown => Libc::Musl,
+        },
+        ..target
+    }
+}
+
+/// The target `cargo zigbuild` builds for: the Rust target with its glibc version
+/// (`x86_64-unknown-linux-gnu.2.17`), or a musl one.
 pub(crate) fn zig_target(target: &Target) -> String {
     match target.libc {
-        Libc::Gnu(has) => {
-            let (major, minor) = has.min(PINNED_GLIBC);
-            format!("{}.{major}.{minor}", target.rust_target())
-        }
+        Libc::Gnu((major, minor)) => format!("{}.{major}.{minor}", target.rust_target()),
+        Libc::Musl | Libc::Unknown => target.rust_target(),
     }
 }
 
@@ -71,14 +83,16 @@ pub(crate) fn args(
 pub(crate) fn by_hand(target: &Target) -> String {
     let t = target.rust_target();
     format!(
-        "`rustup target add {t}`, `pip install cargo-zigbuild ziglang` (or `cargo install cargo-zigbuild` and \
-         zig from your system), then `cargo zigbuild --release --target {}`",
+        "`rustup target add {t}`, {INSTALL}, then `cargo zigbuild --release --target {}`",
         zig_target(target)
     )
 }
 
-/// Builds `source` for `target` with `cargo zigbuild` and returns the executable; `who` words
-/// the messages.
+/// How many of cargo's last stderr lines a failed build's error keeps.
+const KEPT_LINES: usize = 30;
+
+/// Builds `source` for `target` (exactly: pin it first with [`pinned`]) with `cargo zigbuild`
+/// and returns the executable; `who` words the messages.
 pub(crate) fn build(
     source: &Source,
     target: &Target,
@@ -107,8 +121,7 @@ pub(crate) fn build(
     if !zigbuild_ok {
         return Err(format!(
             "this program must be built again for {place}, and `cargo zigbuild` is not installed: \
-             `pip install cargo-zigbuild ziglang` (or `cargo install cargo-zigbuild` and zig from your \
-             system); or build it yourself and set {setting} ({})",
+             {INSTALL}; or build it yourself and set {setting} ({})",
             by_hand(target)
         ));
     }
@@ -121,9 +134,24 @@ pub(crate) fn build(
         .current_dir(&source.manifest_dir)
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
+        .stderr(Stdio::piped())
         .spawn()
         .map_err(|e| format!("cannot run `{shown}`: {e}"))?;
+    // Cargo's progress and errors go on to our stderr as they come; the last lines are kept.
+    let said = child.stderr.take().map(|err| {
+        std::thread::spawn(move || {
+            let mut kept = std::collections::VecDeque::new();
+            for line in std::io::BufReader::new(err).lines() {
+                let Ok(line) = line else { break };
+                eprintln!("{line}");
+                if kept.len() == KEPT_LINES {
+                    kept.pop_front();
+                }
+                kept.push_back(line);
+            }
+            Vec::from(kept).join("\n")
+        })
+    });
     let mut executable = None;
     if let Some(out) = child.stdout.take() {
         for line in std::io::BufReader::new(out).lines() {
@@ -141,10 +169,18 @@ pub(crate) fn build(
     let status = child
         .wait()
         .map_err(|e| format!("`{shown}` did not finish: {e}"))?;
+    let said = said.and_then(|t| t.join().ok()).unwrap_or_default();
     if !status.success() {
+        let zig = if said.contains("zig")
+            && (said.contains("not found") || said.contains("Failed to find"))
+        {
+            format!(" zig is missing: {INSTALL}.")
+        } else {
+            String::new()
+        };
         return Err(format!(
-            "building this program for {place} failed ({status}); cargo's messages are above. The command \
-             was `{shown}` (in {}); fix the build, or set {setting} to a build for {place}",
+            "building this program for {place} failed ({status}).{zig} Cargo said:\n{said}\nRerun it by hand \
+             with `{shown}` (in {}); fix the build, or set {setting} to a build for {place}",
             source.manifest_dir.display()
         ));
     }
@@ -159,6 +195,10 @@ pub(crate) fn build(
     );
     Ok(Built { path, time })
 }
+
+/// How to install what a cross build needs.
+const INSTALL: &str =
+    "`pip install cargo-zigbuild ziglang` (or `cargo install cargo-zigbuild` and zig from your system)";
 
 /// Adds the Rust standard library for `target` with rustup when it is missing (a toolchain
 /// without rustup is left to cargo, whose error says what is missing).
@@ -212,7 +252,7 @@ mod tests {
             arch: Arch::Aarch64,
             libc: Libc::Gnu((2, 34)),
         };
-        let a = args(&s, &arm, "release", Path::new("/c/build"));
+        let a = args(&s, &pinned(arm), "release", Path::new("/c/build"));
         assert_eq!(
             a.join(" "),
             "zigbuild --profile release --target aarch64-unknown-linux-gnu.2.17 --target-dir /c/build \
@@ -223,12 +263,18 @@ mod tests {
             arch: Arch::X86_64,
             ..arm
         };
-        assert!(by_hand(&x86).contains("x86_64-unknown-linux-gnu.2.17"));
-        // A target older than the pinned glibc is built for its own.
+        assert!(by_hand(&pinned(x86)).contains("x86_64-unknown-linux-gnu.2.17"));
+        // A host older than the pinned glibc is built for its own; an explicit target as it is.
         let old = Target {
             libc: Libc::Gnu((2, 12)),
             ..x86
         };
-        assert_eq!(zig_target(&old), "x86_64-unknown-linux-gnu.2.12");
+        assert_eq!(zig_target(&pinned(old)), "x86_64-unknown-linux-gnu.2.12");
+        assert_eq!(zig_target(&x86), "x86_64-unknown-linux-gnu.2.34");
+        // A host without glibc gets a static musl build.
+        for libc in [Libc::Musl, Libc::Unknown] {
+            let t = pinned(Target { libc, ..arm });
+            assert_eq!(zig_target(&t), "aarch64-unknown-linux-musl");
+        }
     }
 }

@@ -10,13 +10,6 @@ use std::path::PathBuf;
 #[cfg(feature = "ssh")]
 use super::shell::quote;
 
-/// This build's name where it is shipped: its build identity.
-#[cfg(any(feature = "ssh", feature = "slurm"))]
-pub(crate) fn build_name() -> Result<String, String> {
-    orbital_core::identity::current()
-        .map_err(|e| format!("cannot compute this program's build identity: {e}"))
-}
-
 /// The running executable: the file that is shipped.
 #[cfg(any(feature = "ssh", feature = "slurm", feature = "awslambda"))]
 pub(crate) fn this_executable() -> Result<PathBuf, String> {

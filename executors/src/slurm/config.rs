@@ -11,7 +11,9 @@ use serde::{Deserialize, Serialize};
 use super::options::{SlurmOptions, RESERVED_OPTIONS};
 use super::state::State;
 use super::transport::Transport;
-use crate::ship::shell::quote;
+use crate::ship::choose::CrossBuild;
+use crate::ship::program::{self, Settings};
+use crate::ship::shell::{expand_local, quote};
 use crate::ssh::SshExecutor;
 
 /// Runs tasks as Slurm jobs. See the [module documentation](super).
@@ -77,16 +79,56 @@ pub struct SlurmExecutor {
     /// The most bytes of stdout, and of stderr, kept per task.
     #[serde(default = "default_capture_limit")]
     pub capture_limit: u64,
-    /// Covalent's local staging directory. Accepted so that a Covalent configuration reads as
-    /// it is; orbital stages nothing locally (specs go straight to `remote_workdir`).
+    /// Where builds of this program for the cluster go (`<cache_dir>/build`, a Cargo target
+    /// directory of its own), on this machine. Default `~/.cache/orbital/slurm`. (Covalent's
+    /// key of the same name is its local staging directory; orbital stages nothing else there:
+    /// specs go straight to `remote_workdir`.)
     #[serde(default)]
     pub cache_dir: Option<String>,
+    /// When the program is built again for the cluster instead of shipping this executable:
+    /// `"auto"` (the default: when this executable cannot run there), `"always"`, `"never"`.
+    #[serde(default)]
+    pub cross_build: CrossBuild,
+    /// The cluster's target, instead of asking it: `"x86_64-unknown-linux-gnu.2.28"`,
+    /// `"x86_64-unknown-linux-musl"`. The build is for exactly this.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// Where the cluster is asked what it is: `"login"` (the default: the login node, or this
+    /// machine without `address`) or `"compute"` (a tiny job with `options`, for clusters
+    /// whose compute nodes differ from their login node).
+    #[serde(default)]
+    pub probe: Probe,
+    /// The Cargo profile of a build for the cluster.
+    #[serde(default = "default_build_profile")]
+    pub build_profile: String,
+    /// The package's features of a build for the cluster (default: this build's own).
+    #[serde(default)]
+    pub build_features: Option<Vec<String>>,
+    /// A program to ship as it is (a build for the cluster made by hand, from the same
+    /// source), instead of this one. `~` is expanded.
+    #[serde(default)]
+    pub binary: Option<String>,
     /// Covalent's conda environment. orbital runs no Python: setting it is an error that says
     /// so (use `prerun_commands` for what the job needs loaded).
     #[serde(default)]
     pub conda_env: Option<String>,
     #[serde(skip)]
     pub(super) state: Arc<State>,
+}
+
+/// Where a Slurm executor asks the cluster what it is (`probe`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Probe {
+    /// On the login node (or this machine, without `address`).
+    #[default]
+    Login,
+    /// As a tiny job, on a compute node the job's `options` select.
+    Compute,
+}
+
+fn default_build_profile() -> String {
+    program::DEFAULT_PROFILE.to_owned()
 }
 
 fn default_port() -> u16 {
@@ -139,6 +181,12 @@ impl SlurmExecutor {
             max_concurrency: None,
             capture_limit: DEFAULT_CAPTURE_LIMIT,
             cache_dir: None,
+            cross_build: CrossBuild::Auto,
+            target: None,
+            probe: Probe::Login,
+            build_profile: default_build_profile(),
+            build_features: None,
+            binary: None,
             conda_env: None,
             state: Arc::default(),
         }
@@ -223,9 +271,38 @@ impl SlurmExecutor {
                 ssh.known_hosts = self.known_hosts.clone();
                 ssh.strict_host_key_checking = self.strict_host_key_checking;
                 ssh.remote_dir = self.remote_workdir.clone();
+                let ship = self.shipping();
+                ssh.cross_build = ship.cross_build;
+                ssh.target = ship.target;
+                ssh.build_profile = ship.build_profile;
+                ssh.build_features = ship.build_features;
+                ssh.binary = ship.binary;
+                ssh.cache_dir = Some(ship.cache_dir.display().to_string());
                 Transport::Ssh(Box::new(ssh))
             }
         }
+    }
+
+    /// What the shared shipping path needs of this configuration.
+    pub(super) fn shipping(&self) -> Settings {
+        Settings {
+            cross_build: self.cross_build,
+            target: self.target.clone(),
+            build_profile: self.build_profile.clone(),
+            build_features: self.build_features.clone(),
+            binary: self.binary.clone(),
+            cache_dir: self
+                .cache_dir
+                .as_deref()
+                .map_or_else(|| program::default_cache_dir("slurm"), expand_local),
+        }
+    }
+
+    /// Builds for this target instead of asking the cluster what it is
+    /// (`"x86_64-unknown-linux-musl"`).
+    pub fn target(mut self, triple: impl Into<String>) -> Self {
+        self.target = Some(triple.into());
+        self
     }
 
     /// An error of this executor, naming where its commands run.

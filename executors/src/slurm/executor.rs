@@ -11,6 +11,27 @@ use orbital_core::{
 use super::config::SlurmExecutor;
 use crate::ship::shell::quote;
 
+impl SlurmExecutor {
+    /// Checks the configuration and the working directory, asks the cluster what it is, and
+    /// puts the program in `remote_workdir/bin` (built for the cluster first when this
+    /// executable cannot run there): what `setup` does before the first task, with what it
+    /// cost. Once per executor value.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), orbital_core::ExecutorError> {
+    /// let cluster = orbital_executors::SlurmExecutor::new().target("x86_64-unknown-linux-musl");
+    /// let shipped = cluster.ship().await?;
+    /// println!("{} ({})", shipped.path, shipped.origin);
+    /// # Ok(()) }
+    /// ```
+    pub async fn ship(&self) -> Result<crate::Shipped, ExecutorError> {
+        self.prepare()
+            .await
+            .map(|(_, shipped)| shipped)
+            .map_err(|e| self.error(e))
+    }
+}
+
 #[typetag::serde(name = "slurm")]
 #[async_trait::async_trait]
 impl Executor for SlurmExecutor {
@@ -32,7 +53,7 @@ impl Executor for SlurmExecutor {
     /// Checks the configuration, the Slurm commands and the working directory, and puts the
     /// binary there, before the dispatch's first task.
     async fn setup(&self, _ctx: &ExecutorContext) -> Result<(), ExecutorError> {
-        self.prepare().await.map(drop).map_err(|e| self.error(e))
+        self.ship().await.map(drop)
     }
 
     /// Removes the dispatch's job files when `cleanup` is on.

@@ -76,11 +76,12 @@ mod handle;
 mod options;
 mod poll;
 mod prepare;
+mod probe;
 mod queue;
 mod script;
 mod state;
 mod submit;
 mod transport;
 
-pub use config::SlurmExecutor;
+pub use config::{Probe, SlurmExecutor};
 pub use options::{OptionValue, SlurmOptions};

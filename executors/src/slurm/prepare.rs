@@ -3,10 +3,12 @@
 
 use super::config::SlurmExecutor;
 use crate::ship::shell::quote;
+use crate::ship::shipped::Shipped;
 
 impl SlurmExecutor {
-    /// The working directory (expanded), checked writable, and the binary in it.
-    pub(super) async fn prepare(&self) -> Result<(String, String), String> {
+    /// The working directory (expanded), checked writable, and the program in it (this
+    /// executable, `binary`, or a build for the cluster: the shared shipping path).
+    pub(super) async fn prepare(&self) -> Result<(String, Shipped), String> {
         self.check_config()?;
         let t = self.transport();
         let workdir = self
@@ -39,12 +41,17 @@ impl SlurmExecutor {
             })
             .await?
             .clone();
-        let binary = self
+        let shipped = self
             .state
             .binary
-            .get_or_try_init(|| t.binary(&workdir))
+            .get_or_try_init(|| async {
+                let (given, probe) = self.compute_target(&workdir).await?;
+                let mut shipped = t.binary(&workdir, &self.shipping(), given).await?;
+                shipped.probe += probe;
+                Ok::<_, String>(shipped)
+            })
             .await?
             .clone();
-        Ok((workdir, binary))
+        Ok((workdir, shipped))
     }
 }

@@ -14,7 +14,7 @@ use super::queue::JobInfo;
 #[derive(Default)]
 pub(super) struct State {
     pub(super) workdir: OnceCell<String>,
-    pub(super) binary: OnceCell<String>,
+    pub(super) binary: OnceCell<crate::ship::shipped::Shipped>,
     pub(super) queue: tokio::sync::Mutex<Snapshot>,
     /// Base job id → elements not yet collected.
     pub(super) active: Mutex<HashMap<String, usize>>,

@@ -41,10 +41,10 @@ impl SlurmExecutor {
 
     /// Submits `tasks` (at least one) as one job, or as one job array of them.
     pub(super) async fn submit_batch(&self, tasks: Vec<Task>) -> Result<Vec<JobHandle>, String> {
-        let (workdir, binary) = self.prepare().await?;
+        let (workdir, shipped) = self.prepare().await?;
         let t = self.transport();
-        let build = orbital_core::identity::current()
-            .map_err(|e| format!("cannot compute this program's build identity: {e}"))?;
+        // The shipped program's identity: a runner of any other build refuses the spec.
+        let (binary, build) = (shipped.path, shipped.build_id);
         let first = &tasks[0].spec;
         let nanos = SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)

@@ -6,8 +6,12 @@ use std::sync::Arc;
 use openssh::Stdio;
 use tokio::io::AsyncWriteExt;
 
+use crate::ship::cross::BuildFor;
 use crate::ship::install;
+use crate::ship::program::{self, needs_probe, target_of, Settings};
 use crate::ship::shell::{chain, expand_local, quote};
+use crate::ship::shipped::Shipped;
+use crate::ship::target::Target;
 use crate::ssh::{Host, SshExecutor};
 
 /// What a shell command gave.
@@ -139,14 +143,38 @@ impl Transport {
         }
     }
 
-    /// This build's binary under `workdir/bin/<build id>`, put there first if it is not.
-    pub async fn binary(&self, workdir: &str) -> Result<String, String> {
+    /// The program for the cluster under `workdir/bin/<build id>`, put there first if it is
+    /// not: for `given` (a compute node's answer), or else for what the login node says.
+    pub async fn binary(
+        &self,
+        workdir: &str,
+        settings: &Settings,
+        given: Option<Target>,
+    ) -> Result<Shipped, String> {
         match self {
-            Transport::Local => local_binary(workdir).await,
+            Transport::Local => {
+                let t0 = std::time::Instant::now();
+                let target = match given {
+                    Some(t) => t,
+                    None if needs_probe(settings) => {
+                        let said = self.sh(crate::ship::probe::SCRIPT, None).await?;
+                        crate::ship::probe::parse(&said.stdout_text()).map_err(|e| e.to_string())?
+                    }
+                    None => target_of(settings, None)?,
+                };
+                let probe = t0.elapsed();
+                let (workdir, settings) = (workdir.to_owned(), settings.clone());
+                let mut shipped =
+                    tokio::task::spawn_blocking(move || local_binary(&workdir, &settings, target))
+                        .await
+                        .map_err(|e| format!("installing the program failed: {e}"))??;
+                shipped.probe = probe;
+                Ok(shipped)
+            }
             Transport::Ssh(cfg) => {
                 let mut cfg = (**cfg).clone();
                 cfg.remote_dir = workdir.to_owned();
-                Self::host(&cfg).await?.binary(&cfg).await
+                Self::host(&cfg).await?.binary_for(&cfg, given).await
             }
         }
     }
@@ -231,29 +259,38 @@ fn parse_files(mut data: &[u8], n: usize) -> Result<Vec<Option<Vec<u8>>>, String
     Ok(out)
 }
 
-/// Copies this build to `workdir/bin/<build id>` (to a temporary name, then renamed).
-async fn local_binary(workdir: &str) -> Result<String, String> {
-    let workdir = workdir.to_owned();
-    tokio::task::spawn_blocking(move || {
-        let build = install::build_name()?;
-        let bin_dir = std::path::Path::new(&workdir).join("bin");
-        std::fs::create_dir_all(&bin_dir).map_err(|e| {
-            format!(
-                "remote_workdir {workdir} is not writable ({e}): set `remote_workdir` to a directory on the \
-                 cluster's shared filesystem that you may write"
-            )
-        })?;
-        let target = bin_dir.join(&build);
-        if target.is_file() {
-            return Ok(target.display().to_string());
-        }
-        let exe = install::this_executable()?;
-        let target = install::install_local(&exe, &bin_dir, &build)?;
-        tracing::info!(target = %target.display(), "installed the task binary in remote_workdir");
-        Ok(target.display().to_string())
-    })
-    .await
-    .map_err(|e| format!("installing the binary failed: {e}"))?
+/// How builds for a Slurm cluster are named in messages.
+const FOR_CLUSTER: BuildFor<'static> = BuildFor {
+    place: "the Slurm cluster",
+    setting: "`binary`",
+};
+
+/// Chooses the program for `target` (the shared shipping path) and copies it to
+/// `workdir/bin/<build id>` on this machine (to a temporary name, then renamed).
+fn local_binary(workdir: &str, settings: &Settings, target: Target) -> Result<Shipped, String> {
+    let program = program::resolve(settings, target, FOR_CLUSTER)?;
+    let bin_dir = std::path::Path::new(workdir).join("bin");
+    std::fs::create_dir_all(&bin_dir).map_err(|e| {
+        format!(
+            "remote_workdir {workdir} is not writable ({e}): set `remote_workdir` to a directory on the \
+             cluster's shared filesystem that you may write"
+        )
+    })?;
+    let path = bin_dir.join(&program.build_id);
+    let mut shipped = Shipped::of(
+        path.display().to_string(),
+        &program,
+        std::time::Duration::ZERO,
+    );
+    if path.is_file() {
+        return Ok(shipped);
+    }
+    let t0 = std::time::Instant::now();
+    install::install_local(&program.path, &bin_dir, &program.build_id)?;
+    let size = std::fs::metadata(&path).map_or(0, |m| m.len());
+    shipped.upload = Some((size, t0.elapsed()));
+    tracing::info!(target = %path.display(), from = %program.path.display(), "installed the task program in remote_workdir");
+    Ok(shipped)
 }
 
 #[cfg(test)]

@@ -1,5 +1,7 @@
-//! This build's binary on a host: shipped over SFTP once per build, under its content-hash name
-//! (`ship/install.rs`), to a temporary name first, then made executable and renamed.
+//! The program on a host: chosen by the shared shipping path (`ship/program.rs`: this
+//! executable, `binary`, or a build for the host), then shipped over SFTP once per build,
+//! under its content-hash name (`ship/install.rs`), to a temporary name first, then made
+//! executable and renamed.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -10,8 +12,18 @@ use tokio::sync::OnceCell;
 
 use super::config::SshExecutor;
 use super::connection::Host;
+use crate::ship::cross::BuildFor;
 use crate::ship::install;
+use crate::ship::program;
 use crate::ship::shell::{chain, quote};
+use crate::ship::shipped::Shipped;
+use crate::ship::target::Target;
+
+/// How builds for an SSH host are named in messages.
+const FOR_HOST: BuildFor<'static> = BuildFor {
+    place: "the SSH host",
+    setting: "`binary`",
+};
 
 impl Host {
     /// The remote home directory.
@@ -40,19 +52,41 @@ impl Host {
         })
     }
 
-    /// The path of this build's binary on the host, shipped there first if needed.
-    pub(crate) async fn binary(&self, cfg: &SshExecutor) -> Result<String, String> {
+    /// The program on the host for `cfg` (its path there and build identity), shipped there
+    /// first if needed: once per remote directory and shipping settings in this process.
+    pub(crate) async fn binary(&self, cfg: &SshExecutor) -> Result<Shipped, String> {
+        self.binary_for(cfg, None).await
+    }
+
+    /// [`Host::binary`] for `given` (what a Slurm compute node said it is) instead of what
+    /// this host says.
+    pub(crate) async fn binary_for(
+        &self,
+        cfg: &SshExecutor,
+        given: Option<Target>,
+    ) -> Result<Shipped, String> {
+        let key = format!("{}|{:?}|{given:?}", cfg.remote_dir, cfg.shipping());
         let cell = {
             let mut map = self.binaries.lock().unwrap_or_else(|p| p.into_inner());
-            map.entry(cfg.remote_dir.clone())
+            map.entry(key)
                 .or_insert_with(|| Arc::new(OnceCell::new()))
                 .clone()
         };
-        cell.get_or_try_init(|| self.ship(cfg)).await.cloned()
+        cell.get_or_try_init(|| self.ship(cfg, given))
+            .await
+            .cloned()
     }
 
-    async fn ship(&self, cfg: &SshExecutor) -> Result<String, String> {
-        self.check_compatible(cfg).await?;
+    async fn ship(&self, cfg: &SshExecutor, given: Option<Target>) -> Result<Shipped, String> {
+        let (target, probe) = match given {
+            Some(t) => (t, std::time::Duration::ZERO),
+            None => self.target(cfg).await?,
+        };
+        let settings = cfg.shipping();
+        let program =
+            tokio::task::spawn_blocking(move || program::resolve(&settings, target, FOR_HOST))
+                .await
+                .map_err(|e| format!("choosing the program to ship failed: {e}"))??;
         let rd = self.remote_dir(cfg).await?;
         let (bin_dir, tasks_dir) = (format!("{rd}/bin"), format!("{rd}/tasks"));
         self.sh(
@@ -65,37 +99,40 @@ impl Host {
         )
         .await
         .map_err(|e| format!("remote_dir {rd} is not writable on the host: {e}; set `remote_dir` to a directory the user may write"))?;
-        let build = install::build_name()?;
-        let target = format!("{bin_dir}/{build}");
+        let build = program.build_id.clone();
+        let path = format!("{bin_dir}/{build}");
+        let mut shipped = Shipped::of(path.clone(), &program, probe);
         if self
-            .sh(cfg, &install::installed_command(&target))
+            .sh(cfg, &install::installed_command(&path))
             .await
             .is_ok()
         {
-            tracing::debug!(%target, "the binary is already on the host");
-            return Ok(target);
+            tracing::debug!(%path, "the program is already on the host");
+            return Ok(shipped);
         }
-        let exe = install::this_executable()?;
-        let size = std::fs::metadata(&exe).map(|m| m.len()).unwrap_or(0);
+        let size = std::fs::metadata(&program.path).map_or(0, |m| m.len());
         let t0 = Instant::now();
         let tmp = format!(
             "{bin_dir}/{}",
             install::part_name(&build, t0.elapsed().as_nanos())
         );
-        self.upload(cfg, &exe, &tmp)
+        self.upload(cfg, &program.path, &tmp)
             .await
-            .map_err(|e| format!("uploading the binary to {tmp} failed: {e}"))?;
+            .map_err(|e| format!("uploading the program to {tmp} failed: {e}"))?;
         // Executable, then renamed into place: a partial upload is never run.
-        self.sh(cfg, &install::install_command(&tmp, &target))
+        self.sh(cfg, &install::install_command(&tmp, &path))
             .await
-            .map_err(|e| format!("cannot install the binary at {target}: {e}"))?;
+            .map_err(|e| format!("cannot install the program at {path}: {e}"))?;
+        shipped.upload = Some((size, t0.elapsed()));
         tracing::info!(
-            %target,
+            %path,
+            from = %program.path.display(),
+            target = %program.target,
             mb = size as f64 / 1e6,
             secs = t0.elapsed().as_secs_f64(),
-            "shipped the task binary"
+            "shipped the task program"
         );
-        Ok(target)
+        Ok(shipped)
     }
 
     async fn upload(

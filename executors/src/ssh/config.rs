@@ -4,6 +4,9 @@
 use std::collections::BTreeMap;
 
 use orbital_core::runner::DEFAULT_CAPTURE_LIMIT;
+
+use crate::ship::choose::CrossBuild;
+use crate::ship::program::{self, Settings};
 use orbital_core::ExecutorError;
 use serde::{Deserialize, Serialize};
 
@@ -53,6 +56,32 @@ pub struct SshExecutor {
     /// How long to wait for the connection, in seconds.
     #[serde(default = "default_connect_timeout")]
     pub connect_timeout_secs: u64,
+    /// When the program is built again for the host instead of shipping this executable:
+    /// `"auto"` (the default: when this executable cannot run there, by its own ELF machine and
+    /// glibc needs against what the host says it is), `"always"`, or `"never"` (then an
+    /// executable that cannot run there is an error naming both sides).
+    #[serde(default)]
+    pub cross_build: CrossBuild,
+    /// The host's target, instead of asking the host (`uname`, and its C library): the build
+    /// is for exactly this, e.g. `"x86_64-unknown-linux-gnu.2.28"` or
+    /// `"aarch64-unknown-linux-musl"`.
+    #[serde(default)]
+    pub target: Option<String>,
+    /// The Cargo profile of a build for the host.
+    #[serde(default = "default_build_profile")]
+    pub build_profile: String,
+    /// The package's features of a build for the host (default: those this program was built
+    /// with, as `#[orbital::main]` recorded them).
+    #[serde(default)]
+    pub build_features: Option<Vec<String>>,
+    /// A program to ship as it is (a build for the host made by hand), instead of this one.
+    /// It must hold the same electrons: build it from the same source. `~` is expanded.
+    #[serde(default)]
+    pub binary: Option<String>,
+    /// Where builds for the host go (`<cache_dir>/build`, a Cargo target directory of its own).
+    /// Default `~/.cache/orbital/ssh`. `~` is expanded.
+    #[serde(default)]
+    pub cache_dir: Option<String>,
 }
 
 fn default_port() -> u16 {
@@ -69,6 +98,9 @@ fn default_capture_limit() -> u64 {
 }
 fn default_connect_timeout() -> u64 {
     15
+}
+fn default_build_profile() -> String {
+    program::DEFAULT_PROFILE.to_owned()
 }
 
 /// Tasks on one host at once when `max_concurrency` is not set.
@@ -92,6 +124,46 @@ impl SshExecutor {
             postrun_commands: Vec::new(),
             capture_limit: DEFAULT_CAPTURE_LIMIT,
             connect_timeout_secs: default_connect_timeout(),
+            cross_build: CrossBuild::Auto,
+            target: None,
+            build_profile: default_build_profile(),
+            build_features: None,
+            binary: None,
+            cache_dir: None,
+        }
+    }
+
+    /// Ships this prebuilt program (a build for the host) instead of this one.
+    pub fn binary(mut self, path: impl Into<String>) -> Self {
+        self.binary = Some(path.into());
+        self
+    }
+
+    /// Builds for this target instead of asking the host what it is
+    /// (`"x86_64-unknown-linux-gnu.2.28"`).
+    pub fn target(mut self, triple: impl Into<String>) -> Self {
+        self.target = Some(triple.into());
+        self
+    }
+
+    /// When to build the program again for the host (see [`CrossBuild`]).
+    pub fn cross_build(mut self, when: CrossBuild) -> Self {
+        self.cross_build = when;
+        self
+    }
+
+    /// What the shared shipping path needs of this configuration.
+    pub(crate) fn shipping(&self) -> Settings {
+        Settings {
+            cross_build: self.cross_build,
+            target: self.target.clone(),
+            build_profile: self.build_profile.clone(),
+            build_features: self.build_features.clone(),
+            binary: self.binary.clone(),
+            cache_dir: self.cache_dir.as_deref().map_or_else(
+                || program::default_cache_dir("ssh"),
+                crate::ship::shell::expand_local,
+            ),
         }
     }
 

@@ -22,8 +22,10 @@ const MASTER_IDLE: std::num::NonZeroUsize = match std::num::NonZeroUsize::new(60
 pub struct Host {
     destination: String,
     session: tokio::sync::Mutex<Option<(Arc<Session>, std::time::Instant)>>,
-    pub(super) binaries: Mutex<HashMap<String, Arc<OnceCell<String>>>>,
+    pub(super) binaries: Mutex<HashMap<String, Arc<OnceCell<crate::ship::shipped::Shipped>>>>,
     pub(super) home: OnceCell<String>,
+    /// What the host said it is (the probe's answer).
+    pub(super) target: OnceCell<crate::ship::target::Target>,
 }
 
 impl std::fmt::Debug for Host {
@@ -212,6 +214,7 @@ impl Host {
                         session: tokio::sync::Mutex::new(None),
                         binaries: Mutex::new(HashMap::new()),
                         home: OnceCell::new(),
+                        target: OnceCell::new(),
                     })
                 })
                 .clone()

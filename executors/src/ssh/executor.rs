@@ -9,6 +9,25 @@ use super::config::{SshExecutor, DEFAULT_MAX_CONCURRENCY};
 use super::connection::Host;
 use super::task;
 
+impl SshExecutor {
+    /// Connects, asks the host what it is, and ships the program there (built for the host
+    /// first when this executable cannot run there): what `setup` does before the first task,
+    /// with what it cost. Once per host, remote directory and shipping settings per process;
+    /// a second call reports the first's work.
+    ///
+    /// ```no_run
+    /// # async fn f() -> Result<(), orbital_core::ExecutorError> {
+    /// let old = orbital_executors::SshExecutor::new("login.cluster.org").username("alice");
+    /// let shipped = old.ship().await?;
+    /// println!("{} for {} ({})", shipped.path, shipped.target, shipped.origin);
+    /// # Ok(()) }
+    /// ```
+    pub async fn ship(&self) -> Result<crate::Shipped, ExecutorError> {
+        let host = Host::get(self).await.map_err(|e| self.error(e))?;
+        host.binary(self).await.map_err(|e| self.error(e))
+    }
+}
+
 #[typetag::serde(name = "ssh")]
 #[async_trait::async_trait]
 impl Executor for SshExecutor {
@@ -22,9 +41,7 @@ impl Executor for SshExecutor {
 
     /// Connects (or reuses the connection) and ships the binary before the first task.
     async fn setup(&self, _ctx: &ExecutorContext) -> Result<(), ExecutorError> {
-        let host = Host::get(self).await.map_err(|e| self.error(e))?;
-        host.binary(self).await.map_err(|e| self.error(e))?;
-        Ok(())
+        self.ship().await.map(|_| ())
     }
 
     async fn run(&self, task: Task) -> TaskOutcome {

@@ -85,12 +85,12 @@ pub(super) async fn run(cfg: &SshExecutor, mut task: Task) -> Result<TaskOutcome
     let started = SystemTime::now();
     let on_host = |e: String| TaskError::executor(format!("ssh {}: {e}", cfg.destination()));
     let host = Host::get(cfg).await.map_err(on_host)?;
-    let bin = host.binary(cfg).await.map_err(on_host)?;
+    let shipped = host.binary(cfg).await.map_err(on_host)?;
+    let bin = shipped.path;
     let rd = host.remote_dir(cfg).await.map_err(on_host)?;
     let session = host.session(cfg).await.map_err(on_host)?;
-    task.spec.build_id = orbital_core::identity::current().map_err(|e| {
-        TaskError::executor(format!("cannot compute this program's build identity: {e}"))
-    })?;
+    // The shipped program's identity: a runner of any other build refuses the spec.
+    task.spec.build_id = shipped.build_id;
     let nanos = started
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
