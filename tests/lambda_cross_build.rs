@@ -54,7 +54,7 @@ fn cross_built(target: &aws::AwsTarget) -> Result<(), Failed> {
         .enable_all()
         .build()?;
     let function = format!("orbital-cross-build-{}", std::process::id());
-    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("lambda-cross-build");
+    let cache = Path::new(env!("CARGO_TARGET_TMPDIR")).join("cross-build");
     let extra = format!(
         "function_name = \"{function}\"\ncross_build = \"always\"\nbuild_profile = \"{PROFILE}\"\n\
          build_features = [\"awslambda\"]\ncache_dir = \"{}\"\n",

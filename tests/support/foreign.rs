@@ -192,6 +192,7 @@ impl ForeignHost {
     /// A path in the shared directory named after the host, this process and `name` (not
     /// created); the same path on the driver and on the host.
     pub fn share_path(&self, name: &str) -> PathBuf {
-        self.share.join(format!("{}-{}-{name}", self.name, std::process::id()))
+        self.share
+            .join(format!("{}-{}-{name}", self.name, std::process::id()))
     }
 }

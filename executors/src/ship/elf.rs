@@ -93,9 +93,8 @@ pub(crate) fn needs(bytes: &[u8]) -> Needs {
     } else {
         let mut words = vec![0u64; bytes.len().div_ceil(8)];
         // SAFETY: `words` holds at least `bytes.len()` bytes, and u64 has no invalid values.
-        let view = unsafe {
-            std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), bytes.len())
-        };
+        let view =
+            unsafe { std::slice::from_raw_parts_mut(words.as_mut_ptr().cast::<u8>(), bytes.len()) };
         view.copy_from_slice(bytes);
         aligned = words;
         // SAFETY: as above; `aligned` lives to the end of this function.
