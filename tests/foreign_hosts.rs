@@ -129,6 +129,11 @@ fn main() {
     trials.push(Trial::test("arm::seed_workflow", move || {
         seed_on(h.as_ref())
     }));
+    let h = old.clone();
+    trials.push(Trial::test(
+        "old_glibc::a_failed_build_fails_only_that_executors_nodes",
+        move || failed_build(h.as_ref()),
+    ));
     let c = cluster.clone();
     trials.push(Trial::test(
         "slurm::musl_target_is_the_array_program",
@@ -269,6 +274,41 @@ fn seed_on(host: Option<&foreign::ForeignHost>) -> Result<(), Failed> {
     assert_eq!(
         result.output()?,
         ("Hello, World!".to_owned(), "aarch64".to_owned())
+    );
+    Ok(())
+}
+
+/// A build that fails (a feature the package does not have): the node on that executor fails
+/// with cargo's own words and the command to rerun; the node that ran here keeps its result.
+fn failed_build(host: Option<&foreign::ForeignHost>) -> Result<(), Failed> {
+    let host = host.ok_or("no foreign host")?;
+    let dir = tempfile::tempdir()?;
+    let config = ssh_toml(host, "far").replace(
+        "build_features = [\"slurm\"]",
+        "build_features = [\"slurm\", \"no-such-feature\"]",
+    );
+    let result = dispatch_on(
+        &config,
+        dir.path(),
+        seed::build("Hello".into(), "World".into()),
+    )?;
+    assert_eq!(result.status(), DispatchStatus::Failed);
+    let joined = result
+        .nodes_named("join_words")
+        .next()
+        .ok_or("no join_words node")?;
+    assert_eq!(joined.status(), NodeStatus::Completed);
+    assert_eq!(joined.output_as::<String>()?, "Hello, World");
+    let failed = result
+        .nodes_named("excitement")
+        .next()
+        .ok_or("no excitement node")?;
+    let e = failed.error().unwrap_or_default();
+    assert!(
+        e.contains("building this program for the SSH host failed")
+            && e.contains("no-such-feature")
+            && e.contains("Rerun it by hand with `cargo zigbuild"),
+        "{e}"
     );
     Ok(())
 }

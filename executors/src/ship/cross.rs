@@ -83,7 +83,7 @@ pub(crate) fn args(
 pub(crate) fn by_hand(target: &Target) -> String {
     let t = target.rust_target();
     format!(
-        "`rustup target add {t}`, {INSTALL}, then `cargo zigbuild --release --target {}`",
+        "`rustup target add {t}`, then `cargo zigbuild --release --target {}`",
         zig_target(target)
     )
 }
@@ -118,10 +118,15 @@ pub(crate) fn build(
         .stderr(Stdio::null())
         .status()
         .is_ok_and(|s| s.success());
-    if !zigbuild_ok {
+    if !zigbuild_ok || !zig_found() {
+        let missing = if zigbuild_ok {
+            "zig"
+        } else {
+            "`cargo zigbuild`"
+        };
         return Err(format!(
-            "this program must be built again for {place}, and `cargo zigbuild` is not installed: \
-             {INSTALL}; or build it yourself and set {setting} ({})",
+            "this program must be built again for {place}, and {missing} is not installed: {INSTALL}; or \
+             build it yourself ({}) and set {setting} to that build",
             by_hand(target)
         ));
     }
@@ -149,7 +154,12 @@ pub(crate) fn build(
                 }
                 kept.push_back(line);
             }
-            Vec::from(kept).join("\n")
+            // What cargo-zigbuild adds after its error (a backtrace of itself) says nothing.
+            let kept: Vec<String> = kept
+                .into_iter()
+                .take_while(|l| !l.starts_with("Stack backtrace:"))
+                .collect();
+            kept.join("\n")
         })
     });
     let mut executable = None;
@@ -194,6 +204,22 @@ pub(crate) fn build(
         "built this program for {place}"
     );
     Ok(Built { path, time })
+}
+
+/// Whether zig can be found the ways `cargo zigbuild` looks for it: `$ZIG`, `zig` on the
+/// PATH, or Python's `ziglang` package.
+fn zig_found() -> bool {
+    let runs = |program: &std::ffi::OsStr, args: &[&str]| {
+        Command::new(program)
+            .args(args)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    std::env::var_os("ZIG").is_some()
+        || runs("zig".as_ref(), &["version"])
+        || runs("python3".as_ref(), &["-c", "import ziglang"])
 }
 
 /// How to install what a cross build needs.
