@@ -104,7 +104,16 @@ pub(crate) fn needs(bytes: &[u8]) -> Needs {
         Some(2) => elf::<object::elf::FileHeader64<Endianness>>(bytes),
         _ => elf::<object::elf::FileHeader32<Endianness>>(bytes),
     };
-    parsed.unwrap_or_else(|| unknown(Format::Unknown))
+    // An ELF file whose headers `object` refuses (odd, truncated): its machine, from the
+    // fixed place in the identification header, and nothing else known.
+    parsed.unwrap_or_else(|| match (bytes.get(5), bytes.get(18..20)) {
+        (Some(&data), Some(&[a, b])) => unknown(Format::Elf(if data == 2 {
+            u16::from_be_bytes([a, b])
+        } else {
+            u16::from_le_bytes([a, b])
+        })),
+        _ => unknown(Format::Unknown),
+    })
 }
 
 fn elf<H: FileHeader<Endian = Endianness>>(bytes: &[u8]) -> Option<Needs> {
@@ -174,6 +183,10 @@ mod tests {
         assert_eq!(needs(b"#!/bin/sh\necho hi\n").format, Format::Unknown);
         assert_eq!(needs(b"MZ\x90\0").format, Format::Pe);
         assert_eq!(needs(b"\x7fELF\x02\x01").format, Format::Unknown);
+        // A bare identification header: its machine, nothing else.
+        let mut bare = b"\x7fELF\x02\x01\0\0\0\0\0\0\0\0\0\0\x02\0\xb7\0".to_vec();
+        bare.resize(64, 0);
+        assert_eq!(needs(&bare).format, Format::Elf(EM_AARCH64));
         assert_eq!(machine_name(EM_AARCH64), "aarch64");
         assert_eq!(machine_name(243), "ELF machine 243");
     }
