@@ -13,11 +13,7 @@ use std::time::{Duration, Instant};
 
 use orbital_core::program::Source;
 
-use super::target::{GlibcVersion, Libc, Target};
-
-/// The glibc the cross-build links against (older than any Lambda runtime's), or the target's
-/// own when it is older still.
-pub(crate) const PINNED_GLIBC: GlibcVersion = (2, 17);
+use super::target::{Libc, Target, PINNED_GLIBC};
 
 /// Whom a build is for, as its messages name it.
 #[derive(Debug, Clone, Copy)]

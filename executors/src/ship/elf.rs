@@ -10,7 +10,8 @@ use object::elf::{EM_AARCH64, EM_X86_64, PT_INTERP};
 use object::read::elf::{FileHeader, ProgramHeader};
 use object::Endianness;
 
-use super::target::GlibcVersion;
+/// A glibc version, `(major, minor)`: `(2, 34)`.
+pub(crate) type GlibcVersion = (u32, u32);
 
 /// What an executable file is.
 #[derive(Debug, Clone, PartialEq, Eq)]

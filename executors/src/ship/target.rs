@@ -7,10 +7,12 @@ use std::str::FromStr;
 
 use object::elf::{EM_AARCH64, EM_X86_64};
 
+pub(crate) use super::elf::GlibcVersion;
 use super::elf::{machine_name, Format, Needs};
 
-/// A glibc version, `(major, minor)`: `(2, 34)`.
-pub(crate) type GlibcVersion = (u32, u32);
+/// The glibc a build for a probed host links against (older than any Lambda runtime's and
+/// than every maintained distribution's), or the host's own when it is older still.
+pub(crate) const PINNED_GLIBC: GlibcVersion = (2, 17);
 
 /// A CPU architecture orbital builds for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -132,7 +134,7 @@ impl FromStr for Target {
             return Err(bad());
         }
         let libc = match env.split_once('.') {
-            None if env == "gnu" => Libc::Gnu(super::cross::PINNED_GLIBC),
+            None if env == "gnu" => Libc::Gnu(PINNED_GLIBC),
             None if env == "musl" => Libc::Musl,
             Some(("gnu", v)) => {
                 let (a, b) = v.split_once('.').ok_or_else(bad)?;
