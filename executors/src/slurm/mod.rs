@@ -31,6 +31,9 @@
 //! address = "login.cluster.org"            # unset: run sbatch on this machine
 //! ssh_key_file = "/home/user/.ssh/id_rsa"
 //! remote_workdir = "/scratch/user"
+//! probe = "login"                        # or "compute": ask a compute node what it is (a tiny job)
+//! # target = "x86_64-unknown-linux-gnu.2.28"  # instead of asking; cross_build, build_profile,
+//!                                         # build_features, binary: as for ssh
 //! array_size = 1000                        # tasks per job array (the default)
 //! poll_freq = 2                            # seconds between squeue calls (the default)
 //! cleanup = true                           # remove the dispatch's job files at its end
