@@ -39,7 +39,7 @@
 #![warn(missing_docs)]
 
 pub use orbital_core::{
-    codec, config, draw, executor, get_result, graph, registry, resume, store, Batching,
+    codec, config, draw, executor, get_result, graph, registry, resume, store, wait, Batching,
     CancelOutcome, Config, ConfigError, Data, Dispatch, DispatchResult, DispatchStatus, Error,
     Executor, ExecutorContext, ExecutorError, IntoExecutor, IntoNode, JobHandle, JobState, Node,
     NodeFailure, NodeId, NodeResult, NodeStatus, Progress, Registry, Result, Runtime,

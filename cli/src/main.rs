@@ -46,6 +46,8 @@ enum Command {
     Logs(commands::logs::Args),
     /// The output of a dispatch (or one node) as JSON.
     Output(commands::output::Args),
+    /// Waits until a dispatch ends (whichever process runs it), then prints its output as JSON.
+    Wait(commands::wait::Args),
     /// Cancels a dispatch (or chosen nodes), whichever process runs it.
     Cancel(commands::cancel::Args),
     /// Resumes a dispatch whose driver stopped, by running the program that dispatched it.
@@ -66,6 +68,7 @@ fn main() -> ExitCode {
         Command::Show(a) => commands::show::run(&mut ctx, a),
         Command::Logs(a) => commands::logs::run(&mut ctx, a),
         Command::Output(a) => commands::output::run(&mut ctx, a),
+        Command::Wait(a) => commands::wait::run(&mut ctx, a),
         Command::Cancel(a) => commands::cancel::run(&mut ctx, a),
         Command::Resume(a) => commands::resume::run(&mut ctx, a),
         Command::Graph(a) => commands::graph::run(&mut ctx, a),

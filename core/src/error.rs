@@ -131,6 +131,14 @@ pub enum Error {
         /// Why, and what to do.
         message: String,
     },
+    /// Waiting for a dispatch to end could not go on.
+    #[error("cannot wait for dispatch {id}: {message}")]
+    Wait {
+        /// The dispatch.
+        id: String,
+        /// Why, and what to do.
+        message: String,
+    },
     /// The call needs a tokio runtime and there is none.
     #[error("{what} needs a tokio runtime: use #[orbital::main] (or #[tokio::main]) on main")]
     NoRuntime {

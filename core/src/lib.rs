@@ -37,8 +37,8 @@ pub use task::{identity, program, protocol};
 pub use config::{Config, ConfigError};
 pub use data::{Data, TypeInfo};
 pub use dispatch::{
-    get_result, resume, CancelOutcome, Dispatch, DispatchResult, NodeResult, Progress, Runtime,
-    RuntimeBuilder, Untyped,
+    get_result, resume, wait, CancelOutcome, Dispatch, DispatchResult, NodeResult, Progress,
+    Runtime, RuntimeBuilder, Untyped,
 };
 pub use error::{Error, NodeFailure, Result};
 pub use executor::{

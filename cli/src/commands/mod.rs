@@ -9,6 +9,7 @@ pub mod output;
 pub mod purge;
 pub mod resume;
 pub mod show;
+pub mod wait;
 
 use orbital_core::store::{StoredDispatch, StoredNode};
 use serde_json::{json, Value};

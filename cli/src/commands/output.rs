@@ -19,6 +19,16 @@ pub struct Args {
     node: Option<String>,
 }
 
+impl Args {
+    /// The dispatch's own output (no node).
+    pub fn of(id: &str) -> Args {
+        Args {
+            id: id.to_owned(),
+            node: None,
+        }
+    }
+}
+
 pub fn run(ctx: &mut Context, args: Args) -> Result {
     let d = ctx.load(&args.id)?;
     let id = &d.summary.id;

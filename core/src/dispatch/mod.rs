@@ -9,8 +9,10 @@ mod result;
 mod run;
 mod runtime;
 mod shared;
+mod wait;
 
 pub use handle::Dispatch;
 pub use progress::Progress;
 pub use result::{DispatchResult, NodeResult, Untyped};
 pub use runtime::{get_result, resume, CancelOutcome, Runtime, RuntimeBuilder};
+pub use wait::wait;

@@ -28,7 +28,7 @@ use crate::store::{self, DispatchSummary, Store, StoredDispatch};
 /// ```
 #[derive(Clone)]
 pub struct Runtime {
-    inner: Arc<Shared>,
+    pub(super) inner: Arc<Shared>,
 }
 
 impl std::fmt::Debug for Runtime {
@@ -258,7 +258,7 @@ impl Runtime {
 
 impl Runtime {
     /// A stored dispatch, or [`Error::UnknownDispatch`] naming the store.
-    fn load(&self, dispatch_id: &str) -> Result<StoredDispatch, Error> {
+    pub(super) fn load(&self, dispatch_id: &str) -> Result<StoredDispatch, Error> {
         self.inner
             .store()
             .load(dispatch_id)?
@@ -270,7 +270,7 @@ impl Runtime {
 }
 
 /// Whether a stored dispatch's driver is a live process on this host.
-fn driver_alive(stored: &StoredDispatch) -> bool {
+pub(super) fn driver_alive(stored: &StoredDispatch) -> bool {
     stored.driver_host.as_deref() == Some(crate::task::identity::host().as_str())
         && stored
             .driver_pid
