@@ -213,4 +213,15 @@ fn waiting_for_a_dispatch_whose_driver_was_killed_says_how_to_continue_it() {
         e.contains("is gone") && e.contains(&format!("orbital resume {id}")),
         "{e}"
     );
+    // `orbital list` says so, instead of RUNNING for ever.
+    let listed = orbital(dir.path(), &db, &["list"]);
+    let table = text(&listed.stdout);
+    assert!(table.contains("RUNNING (driver gone)"), "{table}");
+    let json = orbital(dir.path(), &db, &["list", "--json"]);
+    let doc: serde_json::Value = serde_json::from_slice(&json.stdout).unwrap();
+    let d = &doc["dispatches"][0];
+    assert_eq!(
+        (d["id"].as_str(), &d["driver_alive"]),
+        (Some(id.as_str()), &serde_json::Value::Bool(false))
+    );
 }

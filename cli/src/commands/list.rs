@@ -59,7 +59,10 @@ pub fn run(ctx: &mut Context, args: Args) -> Result {
         t.add_row([
             d.id.clone(),
             d.lattice.clone(),
-            d.status.to_string(),
+            match d.driver_alive() {
+                Some(false) => format!("{} (driver gone)", d.status),
+                _ => d.status.to_string(),
+            },
             c.completed.to_string(),
             (c.failed + c.upstream_failed).to_string(),
             c.running.to_string(),
@@ -91,5 +94,7 @@ fn summary_json(d: &DispatchSummary) -> serde_json::Value {
         "started": json_time(d.started),
         "ended": json_time(d.ended),
         "duration_ms": json_millis(Some(d.started.unwrap_or(d.created)), d.ended),
+        "driver_pid": d.driver_pid,
+        "driver_alive": d.driver_alive(),
     })
 }

@@ -128,17 +128,9 @@ pub fn run(ctx: &mut Context, args: Args) -> Result {
     Ok(ExitCode::SUCCESS)
 }
 
-/// Whether the driver of an unfinished dispatch still runs: `None` when the dispatch has ended
-/// or its driver is on another host (this machine cannot tell).
+/// Whether the driver of an unfinished dispatch still runs (see `DispatchSummary::driver_alive`).
 fn driver_alive(d: &StoredDispatch) -> Option<bool> {
-    if d.summary.status.is_final() {
-        return None;
-    }
-    let pid = d.driver_pid?;
-    if d.driver_host.as_deref() != Some(orbital_core::identity::host().as_str()) {
-        return None;
-    }
-    Some(orbital_core::identity::process_alive(pid))
+    d.summary.driver_alive()
 }
 
 fn stamp(t: Option<std::time::SystemTime>) -> String {

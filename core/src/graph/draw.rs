@@ -357,6 +357,8 @@ mod tests {
                 node_count: nodes.len(),
                 started: None,
                 counts: NodeCounts::default(),
+                driver_pid: None,
+                driver_host: None,
             },
             started: None,
             inputs: Vec::new(),

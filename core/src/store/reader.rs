@@ -39,6 +39,37 @@ pub struct DispatchSummary {
     pub started: Option<SystemTime>,
     /// How many of its stored nodes are in each status.
     pub counts: NodeCounts,
+    /// The process that drives (or drove) it.
+    pub driver_pid: Option<u32>,
+    /// The host that process runs on.
+    pub driver_host: Option<String>,
+}
+
+impl DispatchSummary {
+    /// Whether the driver of an unfinished dispatch still runs: `None` when the dispatch has
+    /// ended, names no driver, or its driver is on another host (this machine cannot tell).
+    ///
+    /// ```
+    /// # use orbital_core::store::{DispatchSummary, NodeCounts};
+    /// # use orbital_core::DispatchStatus;
+    /// let d = DispatchSummary {
+    ///     id: "d".into(), lattice: "l".into(), status: DispatchStatus::Running,
+    ///     created: std::time::SystemTime::now(), ended: None, node_count: 1, started: None,
+    ///     counts: NodeCounts::default(), driver_pid: Some(std::process::id()),
+    ///     driver_host: Some(orbital_core::identity::host()),
+    /// };
+    /// assert_eq!(d.driver_alive(), Some(true));
+    /// ```
+    pub fn driver_alive(&self) -> Option<bool> {
+        if self.status.is_final() {
+            return None;
+        }
+        let pid = self.driver_pid?;
+        if self.driver_host.as_deref() != Some(crate::task::identity::host().as_str()) {
+            return None;
+        }
+        Some(crate::task::identity::process_alive(pid))
+    }
 }
 
 /// How many nodes of a dispatch are in each status.
@@ -181,6 +212,8 @@ pub(super) fn load(
                         node_count: r.get::<_, i64>(5)? as usize,
                         started: r.get::<_, Option<i64>>(6)?.map(from_micros),
                         counts: NodeCounts::default(),
+                        driver_pid: r.get(15)?,
+                        driver_host: r.get(16)?,
                     },
                     started: r.get::<_, Option<i64>>(6)?.map(from_micros),
                     inputs: r.get::<_, Option<Vec<u8>>>(7)?.unwrap_or_default(),
@@ -250,6 +283,7 @@ pub(super) fn list(
     let mut stmt = conn
         .prepare(
             "SELECT d.id, d.lattice, d.status, d.created_at, d.ended_at, d.node_count, d.started_at,
+                    d.driver_pid, d.driver_host,
                     COUNT(n.status),
                     COALESCE(SUM(n.status = 'NEW'), 0),
                     COALESCE(SUM(n.status = 'RUNNING'), 0),
@@ -257,7 +291,8 @@ pub(super) fn list(
                     COALESCE(SUM(n.status = 'FAILED'), 0),
                     COALESCE(SUM(n.status = 'UPSTREAM_FAILED'), 0),
                     COALESCE(SUM(n.status = 'CANCELLED'), 0)
-             FROM (SELECT key, id, lattice, status, created_at, ended_at, node_count, started_at
+             FROM (SELECT key, id, lattice, status, created_at, ended_at, node_count, started_at,
+                          driver_pid, driver_host
                    FROM dispatches ORDER BY created_at DESC, key DESC LIMIT ?1) AS d
              LEFT JOIN nodes AS n ON n.dispatch = d.key
              GROUP BY d.key
@@ -273,15 +308,17 @@ pub(super) fn list(
                 status: status(r.get(2)?)?,
                 created: from_micros(r.get(3)?),
                 ended: r.get::<_, Option<i64>>(4)?.map(from_micros),
-                node_count: count(r, 5)?.max(count(r, 7)?),
+                node_count: count(r, 5)?.max(count(r, 9)?),
                 started: r.get::<_, Option<i64>>(6)?.map(from_micros),
+                driver_pid: r.get(7)?,
+                driver_host: r.get(8)?,
                 counts: NodeCounts {
-                    new: count(r, 8)?,
-                    running: count(r, 9)?,
-                    completed: count(r, 10)?,
-                    failed: count(r, 11)?,
-                    upstream_failed: count(r, 12)?,
-                    cancelled: count(r, 13)?,
+                    new: count(r, 10)?,
+                    running: count(r, 11)?,
+                    completed: count(r, 12)?,
+                    failed: count(r, 13)?,
+                    upstream_failed: count(r, 14)?,
+                    cancelled: count(r, 15)?,
                 },
             })
         })
