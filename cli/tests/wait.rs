@@ -166,7 +166,15 @@ fn child_dispatches_and_is_killed() {
     tokio.block_on(async {
         let rt = runtime(&PathBuf::from(store));
         let dispatch = rt.dispatch(napping::build(120_000)).await.unwrap();
-        rt.store().flush().await.unwrap();
+        // Report the id once the store says RUNNING: a dispatch killed before its first
+        // step is still NEW, and the parent checks the RUNNING case.
+        for _ in 0..600 {
+            rt.store().flush().await.unwrap();
+            if rt.get_result(dispatch.id()).unwrap().status() == DispatchStatus::Running {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
         println!("\nCHILD_DISPATCH {}", dispatch.id());
         let _ = dispatch.wait().await;
     });
