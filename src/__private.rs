@@ -80,6 +80,7 @@ pub struct LatticeFns<T> {
     /// What the runtime knows of `T`.
     pub info: TypeInfo,
     dispatch: fn(Workflow<T>) -> BoxFuture<'static, Result<Dispatch<T>>>,
+    submit: fn(Workflow<T>) -> BoxFuture<'static, Result<String>>,
 }
 
 impl<T> LatticeFns<T> {
@@ -93,6 +94,7 @@ impl<T> LatticeFns<T> {
         LatticeFns {
             info: TypeInfo::of::<T>(),
             dispatch: dispatch_boxed::<T>,
+            submit: submit_boxed::<T>,
         }
     }
 
@@ -100,6 +102,20 @@ impl<T> LatticeFns<T> {
     pub fn dispatch(&self, workflow: Workflow<T>) -> BoxFuture<'static, Result<Dispatch<T>>> {
         (self.dispatch)(workflow)
     }
+}
+
+/// Submits a built workflow to a detached driver on the global runtime.
+impl<T> LatticeFns<T> {
+    pub fn submit(&self, workflow: Workflow<T>) -> BoxFuture<'static, Result<String>> {
+        (self.submit)(workflow)
+    }
+}
+
+fn submit_boxed<T: Data>(workflow: Workflow<T>) -> BoxFuture<'static, Result<String>> {
+    Box::pin(async move {
+        crate::init()?;
+        orbital_core::Runtime::global()?.submit(workflow).await
+    })
 }
 
 fn dispatch_boxed<T: Data>(workflow: Workflow<T>) -> BoxFuture<'static, Result<Dispatch<T>>> {

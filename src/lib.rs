@@ -39,12 +39,12 @@
 #![warn(missing_docs)]
 
 pub use orbital_core::{
-    codec, config, draw, executor, get_result, graph, registry, resume, store, wait, Batching,
-    CancelOutcome, Config, ConfigError, Data, Dispatch, DispatchResult, DispatchStatus, Error,
-    Executor, ExecutorContext, ExecutorError, IntoExecutor, IntoNode, JobHandle, JobState, Node,
-    NodeFailure, NodeId, NodeResult, NodeStatus, Progress, Registry, Result, Runtime,
-    RuntimeBuilder, Split, Task, TaskError, TaskErrorKind, TaskOutcome, TaskSpec, TypeInfo,
-    Untyped, Workflow,
+    codec, config, detach, draw, executor, get_result, graph, registry, resume, store, wait,
+    Batching, CancelOutcome, Config, ConfigError, Data, Dispatch, DispatchResult, DispatchStatus,
+    Error, Executor, ExecutorContext, ExecutorError, IntoExecutor, IntoNode, JobHandle, JobState,
+    Node, NodeFailure, NodeId, NodeResult, NodeStatus, Progress, Redispatch, Registry, Result,
+    Runtime, RuntimeBuilder, Split, Task, TaskError, TaskErrorKind, TaskOutcome, TaskSpec,
+    TypeInfo, Untyped, Workflow,
 };
 pub use orbital_macros::{electron, executor, lattice, main};
 
@@ -100,37 +100,93 @@ pub fn init() -> Result<()> {
             std::process::exit(0)
         }
         orbital_core::runner::Mode::Resume(id) => std::process::exit(resume_mode(&id)),
+        orbital_core::runner::Mode::Redispatch { id, reuse, detach } => {
+            std::process::exit(redispatch_mode(&id, reuse, detach))
+        }
+        orbital_core::runner::Mode::Detach => {
+            orbital_core::detach::request_detach();
+            Ok(())
+        }
     }
 }
 
 /// `--orbital-resume ID`: resumes the dispatch, waits for it, reports, and gives the exit code.
 fn resume_mode(id: &str) -> i32 {
     let id = id.to_owned();
-    let run = move || -> Result<DispatchStatus> {
-        let rt = tokio::runtime::Builder::new_multi_thread()
-            .enable_all()
-            .build()
-            .map_err(|e| Error::Resume {
-                id: id.clone(),
-                message: format!("cannot start a tokio runtime: {e}"),
-            })?;
-        rt.block_on(async {
+    mode_thread(move || {
+        block_on_mode(&id.clone(), async move {
             let runtime = Runtime::global()?;
             let dispatch = runtime.resume(&id).await?;
             eprintln!("resuming dispatch {id}");
-            let result = dispatch.wait().await;
-            let shutdown = runtime.shutdown().await;
-            let result = result?;
-            shutdown?;
-            match result.output_json() {
-                Some(out) => println!("{out}"),
-                None => eprintln!("{}", result.error().unwrap_or("no output")),
-            }
-            eprintln!("dispatch {id} {}", result.status());
-            Ok(result.status())
+            report(&runtime, dispatch).await
         })
-    };
-    // A thread of its own, so that this works even if `init` was called inside a runtime.
+    })
+}
+
+/// `--orbital-redispatch ID [--no-reuse] [--detach]`: dispatches ID's lattice again with its
+/// inputs, waits for it (or hands it to a detached driver), reports, and gives the exit code.
+fn redispatch_mode(id: &str, reuse: bool, detach: bool) -> i32 {
+    let id = id.to_owned();
+    mode_thread(move || {
+        block_on_mode(&id.clone(), async move {
+            let runtime = Runtime::global()?;
+            let how = Redispatch::same_inputs().reuse(reuse);
+            if detach {
+                let new = runtime.submit_redispatch(&id, how).await?;
+                println!("{new}");
+                eprintln!("dispatch {id} redispatched as {new}, detached");
+                runtime.shutdown().await?;
+                return Ok(DispatchStatus::Completed);
+            }
+            let dispatch = runtime.redispatch(&id, how).await?;
+            eprintln!("dispatch {id} redispatched as {}", dispatch.id());
+            report(&runtime, dispatch).await
+        })
+    })
+}
+
+/// Waits for a dispatch of a mode, prints its output (or error) and its status.
+async fn report(runtime: &Runtime, dispatch: Dispatch<Untyped>) -> Result<DispatchStatus> {
+    let id = dispatch.id().to_owned();
+    let result = dispatch.wait().await;
+    let shutdown = runtime.shutdown().await;
+    let result = result?;
+    shutdown?;
+    let reused = result
+        .nodes()
+        .iter()
+        .filter(|n| n.reused_from().is_some())
+        .count();
+    match result.output_json() {
+        Some(out) => println!("{out}"),
+        None => eprintln!("{}", result.error().unwrap_or("no output")),
+    }
+    if reused > 0 {
+        eprintln!("dispatch {id}: {reused} node(s) reused earlier results");
+    }
+    eprintln!("dispatch {id} {}", result.status());
+    Ok(result.status())
+}
+
+/// Runs a mode's future on a tokio runtime of its own.
+fn block_on_mode(
+    id: &str,
+    body: impl std::future::Future<Output = Result<DispatchStatus>>,
+) -> Result<DispatchStatus> {
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Resume {
+            id: id.to_owned(),
+            message: format!("cannot start a tokio runtime: {e}"),
+        })?;
+    rt.block_on(body)
+}
+
+/// Runs a mode on a thread of its own (so that it works even if `init` was called inside a
+/// runtime), and turns its end into the process's exit code: 0 completed, 1 failed or
+/// cancelled, 2 an error before or while it ran.
+fn mode_thread(run: impl FnOnce() -> Result<DispatchStatus> + Send + 'static) -> i32 {
     match std::thread::spawn(run).join() {
         Ok(Ok(DispatchStatus::Completed)) => 0,
         Ok(Ok(_)) => 1,

@@ -163,6 +163,41 @@ impl Config {
         Ok(config)
     }
 
+    /// The configuration as `orbital.toml` text that [`Config::parse`] reads back the same
+    /// (what a detached driver is started with).
+    ///
+    /// ```
+    /// let c = orbital_core::Config::parse("[executors.gpu]\ntype = \"ssh\"\nhostname = \"g\"\n", "x.toml".as_ref()).unwrap();
+    /// let again = orbital_core::Config::parse(&c.to_toml(), "y.toml".as_ref()).unwrap();
+    /// assert_eq!(again.executors, c.executors);
+    /// assert_eq!(again.dispatcher.retry_delay, c.dispatcher.retry_delay);
+    /// ```
+    pub fn to_toml(&self) -> String {
+        let mut top = toml::Table::new();
+        if let Some(path) = &self.store.path {
+            let mut store = toml::Table::new();
+            store.insert("path".into(), path.display().to_string().into());
+            top.insert("store".into(), store.into());
+        }
+        let mut dispatcher = toml::Table::new();
+        let d = &self.dispatcher;
+        for (key, value) in [
+            ("retry_delay", d.retry_delay),
+            ("retry_delay_max", d.retry_delay_max),
+        ] {
+            let text = humantime::format_duration(value).to_string();
+            dispatcher.insert(key.into(), text.into());
+        }
+        top.insert("dispatcher".into(), dispatcher.into());
+        let executors: toml::Table = self
+            .executors
+            .iter()
+            .map(|(k, v)| (k.clone(), toml::Value::Table(v.clone())))
+            .collect();
+        top.insert("executors".into(), executors.into());
+        toml::to_string(&top).unwrap_or_default()
+    }
+
     /// Parses configuration text; `path` is only used in errors.
     ///
     /// ```

@@ -139,6 +139,22 @@ pub enum Error {
         /// Why, and what to do.
         message: String,
     },
+    /// A dispatch could not be handed to a driver of its own.
+    #[error("cannot detach dispatch {id}: {message}")]
+    Detach {
+        /// The dispatch (not stored when its driver's directory could not be made).
+        id: String,
+        /// Why, and what to do.
+        message: String,
+    },
+    /// A redispatch could not start.
+    #[error("cannot redispatch {id}: {message}")]
+    Redispatch {
+        /// The earlier dispatch.
+        id: String,
+        /// Why, and what to do.
+        message: String,
+    },
     /// The call needs a tokio runtime and there is none.
     #[error("{what} needs a tokio runtime: use #[orbital::main] (or #[tokio::main]) on main")]
     NoRuntime {

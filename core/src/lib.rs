@@ -31,6 +31,7 @@ mod status;
 pub mod store;
 mod task;
 
+pub use dispatch::detach;
 pub use graph::{builder, draw, registry};
 pub use task::{identity, program, protocol};
 
@@ -38,7 +39,7 @@ pub use config::{Config, ConfigError};
 pub use data::{Data, TypeInfo};
 pub use dispatch::{
     get_result, resume, wait, CancelOutcome, Dispatch, DispatchResult, NodeResult, Progress,
-    Runtime, RuntimeBuilder, Untyped,
+    Redispatch, Runtime, RuntimeBuilder, Untyped,
 };
 pub use error::{Error, NodeFailure, Result};
 pub use executor::{

@@ -4,6 +4,7 @@ use proc_macro2::TokenStream;
 use quote::{format_ident, quote, quote_spanned};
 use syn::ItemFn;
 
+use crate::code_hash;
 use crate::options;
 use crate::params;
 use crate::signature::{self, Output};
@@ -13,7 +14,14 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let opts = options::parse(
         args,
         "electron",
-        &["executor", "retries", "time_limit", "name"],
+        &[
+            "executor",
+            "retries",
+            "time_limit",
+            "name",
+            "cache",
+            "version",
+        ],
         &mut errors,
     );
     let func: ItemFn = match syn::parse2(item.clone()) {
@@ -56,6 +64,9 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         None => quote!(::core::concat!(::core::module_path!(), "::", #name_str)),
     };
     let signature_str = signature::display(name, &sig);
+    let version = opts.version.as_ref().map(syn::LitStr::value);
+    let code_hash = code_hash::of(&func, version.as_deref());
+    let cache = opts.cache.as_ref().is_some_and(|b| b.value);
     let executor = options::executor_choice(&opts.executor);
     let retries = options::retries(&opts.retries);
     let node_ty = sig.output.node_type();
@@ -195,6 +206,8 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             output: #name::__ORBITAL_OUTPUT.info,
             retries: #retries,
             time_limit: #time_limit,
+            code_hash: #code_hash,
+            cache: #cache,
             invoke: #invoke,
         };
 

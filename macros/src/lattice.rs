@@ -205,6 +205,18 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                 Self::__ORBITAL_OUTPUT.dispatch(Self::build(#(#idents),*)).await
             }
 
+            /// Builds the workflow for these inputs and hands it to a driver of its own, a
+            /// background process of this program that outlives it; returns the dispatch id.
+            /// `orbital wait ID` (or `orbital::wait(id)`) waits for it from anywhere.
+            ///
+            /// # Errors
+            /// Those of `dispatch`, and when the driver's directory beside the store cannot be
+            /// written or the driver cannot start.
+            #[allow(clippy::too_many_arguments, dead_code)]
+            #vis async fn submit(#(#typed_params),*) -> ::orbital::__private::Result<::std::string::String> {
+                Self::__ORBITAL_OUTPUT.submit(Self::build(#(#idents),*)).await
+            }
+
             /// This lattice's registered definition.
             #[allow(dead_code)]
             #vis fn definition() -> &'static ::orbital::__private::LatticeDef {

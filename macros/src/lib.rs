@@ -9,6 +9,7 @@
 //! rest of the crate keep working. Trait-bound errors are made to land on the user's tokens
 //! and to name the electron, parameter and types involved; `ui-tests/` holds every message.
 
+mod code_hash;
 mod electron;
 mod executor_attr;
 mod lattice;

@@ -14,6 +14,8 @@ pub struct Options {
     pub retries: Option<Expr>,
     pub time_limit: Option<Expr>,
     pub name: Option<syn::LitStr>,
+    pub cache: Option<syn::LitBool>,
+    pub version: Option<syn::LitStr>,
 }
 
 /// Parses `key = value, ...`, accepting only `allowed` keys.
@@ -69,6 +71,30 @@ pub fn parse(
                     errors.push(syn::Error::new_spanned(
                         other,
                         "`name` takes a string literal: the stable name the electron is registered under",
+                    ));
+                    false
+                }
+            },
+            "cache" => match &pair.value {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Bool(b), ..
+                }) => options.cache.replace(b.clone()).is_some(),
+                other => {
+                    errors.push(syn::Error::new_spanned(
+                        other,
+                        "`cache` takes `true` or `false`: whether an earlier result of the same code and arguments is reused",
+                    ));
+                    false
+                }
+            },
+            "version" => match &pair.value {
+                Expr::Lit(ExprLit {
+                    lit: Lit::Str(s), ..
+                }) => options.version.replace(s.clone()).is_some(),
+                other => {
+                    errors.push(syn::Error::new_spanned(
+                        other,
+                        "`version` takes a string literal, e.g. `version = \"2\"`: bump it when a helper the electron calls changes",
                     ));
                     false
                 }

@@ -3,8 +3,10 @@
 //! [`Dispatch`] is the handle a caller waits on; [`DispatchResult`] is what it produced.
 //! It may use everything else in the crate; nothing else in the crate uses it.
 
+pub mod detach;
 mod handle;
 mod progress;
+mod redispatch;
 mod result;
 mod run;
 mod runtime;
@@ -13,6 +15,7 @@ mod wait;
 
 pub use handle::Dispatch;
 pub use progress::Progress;
+pub use redispatch::Redispatch;
 pub use result::{DispatchResult, NodeResult, Untyped};
 pub use runtime::{get_result, resume, CancelOutcome, Runtime, RuntimeBuilder};
 pub use wait::wait;

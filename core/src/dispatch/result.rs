@@ -58,9 +58,15 @@ pub struct NodeResult {
     pub(crate) parent: Option<NodeId>,
     pub(crate) stdout: Option<String>,
     pub(crate) stderr: Option<String>,
+    pub(crate) reused_from: Option<(String, u32)>,
 }
 
 impl NodeResult {
+    /// The dispatch and node whose output this node took instead of running (a redispatch
+    /// with reuse, or `#[electron(cache = true)]`); `None` when it ran (or did not complete).
+    pub fn reused_from(&self) -> Option<(&str, u32)> {
+        self.reused_from.as_ref().map(|(d, n)| (d.as_str(), *n))
+    }
     /// The node's id.
     pub fn id(&self) -> NodeId {
         self.id
@@ -314,5 +320,6 @@ fn node_from_stored(n: StoredNode) -> NodeResult {
         parent: n.parent.map(NodeId),
         stdout: n.stdout,
         stderr: n.stderr,
+        reused_from: n.reused_from,
     }
 }

@@ -148,8 +148,18 @@ impl Runtime {
                 errors: workflow.errors,
             });
         }
+        if super::detach::detach_requested() {
+            // `--orbital-detach`: this dispatch goes to a driver of its own, and the program ends.
+            let id = self.submit(workflow).await?;
+            println!("{id}");
+            eprintln!(
+                "orbital: dispatch {id} runs detached; `orbital wait {id}` waits for it, \
+                 `orbital logs {id} --driver` shows its driver's log"
+            );
+            std::process::exit(0);
+        }
         let id = uuid::Uuid::now_v7().to_string();
-        run::start(self.inner.clone(), id, workflow, None)
+        run::start(self.inner.clone(), id, workflow, run::Begin::new())
     }
 
     /// Resumes a dispatch whose driver stopped (killed, crashed, or the machine restarted):
@@ -195,7 +205,10 @@ impl Runtime {
             self.inner.clone(),
             dispatch_id.to_owned(),
             workflow,
-            Some(stored),
+            run::Begin {
+                resume: Some(stored),
+                reuse_of: None,
+            },
         )
     }
 

@@ -11,8 +11,8 @@ mod run;
 
 pub use exit::{exit_error, signal_name};
 pub use mode::{
-    Mode, RunnerArgs, DEFAULT_CAPTURE_LIMIT, EXIT_BAD_SPEC, EXIT_INTERNAL, EXIT_STALE_BUILD,
-    EXIT_UNKNOWN_ELECTRON, QUERY_ARG, RESUME_ARG, RUNNER_ARG,
+    Mode, RunnerArgs, DEFAULT_CAPTURE_LIMIT, DETACH_ARG, EXIT_BAD_SPEC, EXIT_INTERNAL,
+    EXIT_STALE_BUILD, EXIT_UNKNOWN_ELECTRON, QUERY_ARG, REDISPATCH_ARG, RESUME_ARG, RUNNER_ARG,
 };
 pub use query::query;
 pub use run::{lead_group, read_bounded, run_task};

@@ -11,7 +11,12 @@
 //!   2 point at capture files, so whatever it prints (`println!` included) ends up in the
 //!   outcome and can never corrupt the frame, which goes to a duplicate of the original stdout.
 //! - `--orbital-query`: prints the build identity and the registered electrons (JSON).
-//! - `--orbital-resume ID`: resumes dispatch `ID` in this program (what `orbital resume` runs).
+//! - `--orbital-resume ID`: resumes dispatch `ID` in this program (what `orbital resume` runs,
+//!   and what a detached dispatch's driver is).
+//! - `--orbital-redispatch ID [--no-reuse] [--detach]`: dispatches `ID`'s lattice again with its
+//!   inputs, reusing unchanged work unless `--no-reuse` (what `orbital redispatch` runs).
+//! - `--orbital-detach`: **driver**, but the program's first dispatch goes to a background
+//!   driver of its own; the program prints its id and exits.
 //! - anything else: **driver**, the user's own `main`.
 //!
 //! Exit codes of the runner: 0 when an outcome was written (whatever the electron did),
@@ -27,6 +32,10 @@ pub const RUNNER_ARG: &str = "--orbital-runner";
 pub const QUERY_ARG: &str = "--orbital-query";
 /// The hidden argument that makes the program resume a dispatch.
 pub const RESUME_ARG: &str = "--orbital-resume";
+/// The argument that makes the program redispatch a dispatch.
+pub const REDISPATCH_ARG: &str = "--orbital-redispatch";
+/// The argument that makes the program's first dispatch a detached one.
+pub const DETACH_ARG: &str = "--orbital-detach";
 
 /// The spec could not be read (truncated, corrupted, another protocol version).
 pub const EXIT_BAD_SPEC: i32 = 65;
@@ -51,6 +60,17 @@ pub enum Mode {
     Query,
     /// Resume a dispatch.
     Resume(String),
+    /// Redispatch a dispatch.
+    Redispatch {
+        /// The earlier dispatch.
+        id: String,
+        /// Reuse its unchanged work (no `--no-reuse`).
+        reuse: bool,
+        /// Hand the new dispatch to a background driver (`--detach`).
+        detach: bool,
+    },
+    /// The user's own `main`, whose first dispatch is detached.
+    Detach,
 }
 
 impl Mode {
@@ -65,6 +85,12 @@ impl Mode {
     /// use orbital_core::runner::Mode;
     /// assert_eq!(Mode::from_args(["--orbital-query".to_string()]), Mode::Query);
     /// assert_eq!(Mode::from_args(["run".to_string()]), Mode::Driver);
+    /// assert_eq!(Mode::from_args(["--orbital-detach".to_string()]), Mode::Detach);
+    /// let args = ["--orbital-redispatch", "d1", "--no-reuse"].map(String::from);
+    /// assert_eq!(
+    ///     Mode::from_args(args),
+    ///     Mode::Redispatch { id: "d1".into(), reuse: false, detach: false }
+    /// );
     /// ```
     pub fn from_args(args: impl IntoIterator<Item = String>) -> Mode {
         let mut args = args.into_iter();
@@ -93,6 +119,16 @@ impl Mode {
             }
             Some(QUERY_ARG) => Mode::Query,
             Some(RESUME_ARG) => Mode::Resume(args.next().unwrap_or_default()),
+            Some(REDISPATCH_ARG) => {
+                let id = args.next().unwrap_or_default();
+                let rest: Vec<String> = args.collect();
+                Mode::Redispatch {
+                    id,
+                    reuse: !rest.iter().any(|a| a == "--no-reuse"),
+                    detach: rest.iter().any(|a| a == "--detach"),
+                }
+            }
+            Some(DETACH_ARG) => Mode::Detach,
             _ => Mode::Driver,
         }
     }

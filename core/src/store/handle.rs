@@ -7,8 +7,9 @@ use std::sync::Arc;
 use super::admin::{self, Purge};
 use super::error::StoreError;
 use super::reader::{self, DispatchSummary, StoredDispatch};
+use super::reuse::{self, Reusable};
 use super::schema;
-use super::writer::{self, StoreOp};
+use super::writer::{self, CacheKey, StoreOp};
 use crate::config::{Config, DATA_DIR_ENV, DB_ENV};
 
 /// Where the store lives: `$ORBITAL_DB`, else `[store] path`, else `$ORBITAL_DATA_DIR/orbital.db`,
@@ -203,5 +204,38 @@ impl Store {
     /// When the store cannot be read.
     pub fn list(&self, limit: usize) -> Result<Vec<DispatchSummary>, StoreError> {
         reader::list(&self.reader()?, &self.inner.path, limit)
+    }
+
+    /// The completed nodes of dispatch `id`, by reuse key (what a redispatch of it may copy).
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub fn reusable(
+        &self,
+        id: &str,
+    ) -> Result<rustc_hash::FxHashMap<CacheKey, Reusable>, StoreError> {
+        reuse::of_dispatch(&self.reader()?, &self.inner.path, id)
+    }
+
+    /// Any completed node with this reuse key, read on `conn` (a connection of the caller's
+    /// own, kept for its lookups).
+    ///
+    /// # Errors
+    /// When the store cannot be read.
+    pub fn cached(
+        &self,
+        conn: &rusqlite::Connection,
+        key: &CacheKey,
+    ) -> Result<Option<Reusable>, StoreError> {
+        reuse::cached(conn, &self.inner.path, key)
+    }
+
+    /// Forgets every reuse key (`orbital purge --cache`): no earlier result is reused after
+    /// it, and the results themselves stay. Returns how many nodes had a key.
+    ///
+    /// # Errors
+    /// When the store cannot be written.
+    pub fn forget_cache(&self) -> Result<usize, StoreError> {
+        reuse::forget(&admin::write_conn(&self.inner.path)?, &self.inner.path)
     }
 }

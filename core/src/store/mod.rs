@@ -12,6 +12,7 @@ mod columns;
 mod error;
 mod handle;
 mod reader;
+mod reuse;
 mod schema;
 mod writer;
 
@@ -19,4 +20,5 @@ pub use admin::Purge;
 pub use error::StoreError;
 pub use handle::{default_path, Store};
 pub use reader::{DispatchSummary, NodeCounts, StoredDispatch, StoredNode};
-pub use writer::{DispatchRow, NodeRow, NodeUpdate, StoreOp};
+pub use reuse::Reusable;
+pub use writer::{CacheKey, DispatchRow, NodeRow, NodeUpdate, StoreOp};

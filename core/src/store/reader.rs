@@ -140,6 +140,8 @@ pub struct StoredDispatch {
     pub driver_pid: Option<u32>,
     /// The host of its driver.
     pub driver_host: Option<String>,
+    /// The earlier dispatch this one reuses the completed nodes of (a redispatch).
+    pub reuse_of: Option<String>,
     /// Its nodes, by id.
     pub nodes: Vec<StoredNode>,
 }
@@ -181,6 +183,10 @@ pub struct StoredNode {
     pub stderr: Option<String>,
     /// The executor's job handle, while a batch job runs.
     pub job: Option<String>,
+    /// Its reuse key (electron, code and arguments), once it has run.
+    pub cache_key: Option<Vec<u8>>,
+    /// The dispatch and node its output was copied from, when it was reused.
+    pub reused_from: Option<(String, u32)>,
 }
 
 fn status<T: std::str::FromStr<Err = String>>(s: String) -> rusqlite::Result<T> {
@@ -198,7 +204,8 @@ pub(super) fn load(
     let row = conn
         .query_row(
             "SELECT id, lattice, status, created_at, ended_at, node_count, started_at, inputs, inputs_json,
-                    output, output_json, output_type, error, program, build_id, driver_pid, driver_host
+                    output, output_json, output_type, error, program, build_id, driver_pid, driver_host,
+                    reuse_of
              FROM dispatches WHERE id = ?1",
             params![id],
             |r| {
@@ -226,6 +233,7 @@ pub(super) fn load(
                     build_id: r.get(14)?,
                     driver_pid: r.get(15)?,
                     driver_host: r.get(16)?,
+                    reuse_of: r.get(17)?,
                     nodes: Vec::new(),
                 })
             },
@@ -236,7 +244,7 @@ pub(super) fn load(
     let mut stmt = conn
         .prepare(
             "SELECT node_id, name, kind, electron, executor, deps, parent, status, output, output_json, error,
-                    started_at, ended_at, attempts, stdout, stderr, job
+                    started_at, ended_at, attempts, stdout, stderr, job, cache_key, reused_dispatch, reused_node
              FROM nodes WHERE dispatch = (SELECT key FROM dispatches WHERE id = ?1) ORDER BY node_id",
         )
         .map_err(err)?;
@@ -260,6 +268,14 @@ pub(super) fn load(
                 stdout: r.get(14)?,
                 stderr: r.get(15)?,
                 job: r.get(16)?,
+                cache_key: r.get(17)?,
+                reused_from: match (
+                    r.get::<_, Option<String>>(18)?,
+                    r.get::<_, Option<u32>>(19)?,
+                ) {
+                    (Some(d), Some(n)) => Some((d, n)),
+                    _ => None,
+                },
             })
         })
         .map_err(err)?

@@ -5,7 +5,7 @@ use std::path::Path;
 use rusqlite::Connection;
 
 /// The schema version, in `PRAGMA user_version`.
-const VERSION: i32 = 2;
+const VERSION: i32 = 3;
 
 pub(super) fn connect(path: &Path) -> rusqlite::Result<Connection> {
     let conn = Connection::open(path)?;
@@ -24,9 +24,12 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
     if version >= VERSION {
         return Ok(());
     }
+    if version == 0 {
+        return conn.execute_batch(CREATE);
+    }
     if version == 1 {
         // Version 1 lacked what resume and cross-process cancel need.
-        return conn.execute_batch(
+        conn.execute_batch(
             "BEGIN IMMEDIATE;
              ALTER TABLE dispatches ADD COLUMN program TEXT;
              ALTER TABLE dispatches ADD COLUMN build_id TEXT;
@@ -41,10 +44,23 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              CREATE INDEX IF NOT EXISTS cancel_requests_dispatch ON cancel_requests(dispatch);
              PRAGMA user_version = 2;
              COMMIT;",
-        );
+        )?;
     }
+    // Version 2 lacked what redispatch and the electron cache need.
     conn.execute_batch(
         "BEGIN IMMEDIATE;
+         ALTER TABLE dispatches ADD COLUMN reuse_of TEXT;
+         ALTER TABLE nodes ADD COLUMN cache_key BLOB;
+         ALTER TABLE nodes ADD COLUMN reused_dispatch TEXT;
+         ALTER TABLE nodes ADD COLUMN reused_node INTEGER;
+         CREATE INDEX IF NOT EXISTS nodes_cache_key ON nodes(cache_key) WHERE cache_key IS NOT NULL;
+         PRAGMA user_version = 3;
+         COMMIT;",
+    )
+}
+
+/// The tables of a new store.
+const CREATE: &str = "BEGIN IMMEDIATE;
          CREATE TABLE IF NOT EXISTS dispatches (
              key          INTEGER PRIMARY KEY,
              id           TEXT NOT NULL UNIQUE,
@@ -64,7 +80,8 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              program      TEXT,
              build_id     TEXT,
              driver_pid   INTEGER,
-             driver_host  TEXT
+             driver_host  TEXT,
+             reuse_of TEXT
          );
          CREATE INDEX IF NOT EXISTS dispatches_created ON dispatches(created_at);
          CREATE TABLE IF NOT EXISTS nodes (
@@ -86,15 +103,17 @@ pub(super) fn migrate(conn: &Connection) -> rusqlite::Result<()> {
              stdout       TEXT,
              stderr       TEXT,
              job          TEXT,
+             cache_key    BLOB,
+             reused_dispatch TEXT,
+             reused_node  INTEGER,
              PRIMARY KEY (dispatch, node_id)
          ) WITHOUT ROWID;
+         CREATE INDEX IF NOT EXISTS nodes_cache_key ON nodes(cache_key) WHERE cache_key IS NOT NULL;
          CREATE TABLE IF NOT EXISTS cancel_requests (
              dispatch     INTEGER NOT NULL REFERENCES dispatches(key) ON DELETE CASCADE,
              node_id      INTEGER,
              requested_at INTEGER NOT NULL
          );
          CREATE INDEX IF NOT EXISTS cancel_requests_dispatch ON cancel_requests(dispatch);
-         PRAGMA user_version = 2;
-         COMMIT;",
-    )
-}
+         PRAGMA user_version = 3;
+         COMMIT;";

@@ -44,10 +44,13 @@ pub struct DispatchRow {
     pub program: Option<String>,
     /// The build identity of that program, when known.
     pub build_id: Option<String>,
-    /// The driver's process id (to tell a live dispatch from one whose driver died).
-    pub driver_pid: u32,
+    /// The driver's process id (to tell a live dispatch from one whose driver died); `None`
+    /// for a dispatch handed to a driver not yet started ([`StoreOp::Driver`] names it).
+    pub driver_pid: Option<u32>,
     /// The driver's host name.
     pub driver_host: String,
+    /// The earlier dispatch whose completed nodes this one reuses (a redispatch).
+    pub reuse_of: Option<String>,
 }
 
 /// A node as first stored.
@@ -90,7 +93,15 @@ pub struct NodeUpdate {
     pub stdout: Option<String>,
     /// Captured standard error.
     pub stderr: Option<String>,
+    /// What reuse and the cache key on: its electron, code and arguments.
+    pub cache_key: Option<CacheKey>,
+    /// The dispatch and node its output was copied from, when it was reused.
+    pub reused_from: Option<(Arc<str>, u32)>,
 }
+
+/// An electron node's reuse key: a hash of its electron's name and code hash and of its
+/// encoded arguments (16 bytes of BLAKE3).
+pub type CacheKey = [u8; 16];
 
 /// What the writer thread is asked to do.
 pub enum StoreOp {
@@ -102,6 +113,15 @@ pub enum StoreOp {
         id: Arc<str>,
         /// The program driving it now.
         program: Option<String>,
+        /// The driver's process id.
+        driver_pid: u32,
+        /// The driver's host name.
+        driver_host: String,
+    },
+    /// Records the process that drives a dispatch now (a detached driver).
+    Driver {
+        /// The dispatch id.
+        id: Arc<str>,
         /// The driver's process id.
         driver_pid: u32,
         /// The driver's host name.
@@ -240,7 +260,8 @@ fn write_batch(
         )?;
         let mut update_node = tx.prepare_cached(
             "UPDATE nodes SET status = ?3, output = ?4, output_json = ?5, error = ?6, started_at = ?7,
-                    ended_at = ?8, attempts = ?9, stdout = ?10, stderr = ?11
+                    ended_at = ?8, attempts = ?9, stdout = ?10, stderr = ?11, cache_key = ?12,
+                    reused_dispatch = ?13, reused_node = ?14
              WHERE dispatch = ?1 AND node_id = ?2",
         )?;
         for (i, op) in batch.drain(..).enumerate() {
@@ -248,8 +269,9 @@ fn write_batch(
                 StoreOp::NewDispatch(d) => {
                     tx.execute(
                         "INSERT INTO dispatches (id, lattice, status, inputs, inputs_json, output_type,
-                             node_count, created_at, codec, program, build_id, driver_pid, driver_host)
-                         VALUES (?1, ?2, 'NEW', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                             node_count, created_at, codec, program, build_id, driver_pid, driver_host,
+                             reuse_of)
+                         VALUES (?1, ?2, 'NEW', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
                         params![
                             &*d.id,
                             d.lattice,
@@ -262,7 +284,8 @@ fn write_batch(
                             d.program,
                             d.build_id,
                             d.driver_pid,
-                            d.driver_host
+                            d.driver_host,
+                            d.reuse_of
                         ],
                     )?;
                     keys.insert(d.id.clone(), tx.last_insert_rowid());
@@ -278,6 +301,16 @@ fn write_batch(
                                 driver_pid = ?3, driver_host = ?4
                          WHERE id = ?1",
                         params![&*id, program, driver_pid, driver_host],
+                    )?;
+                }
+                StoreOp::Driver {
+                    id,
+                    driver_pid,
+                    driver_host,
+                } => {
+                    tx.execute(
+                        "UPDATE dispatches SET driver_pid = ?2, driver_host = ?3 WHERE id = ?1",
+                        params![&*id, driver_pid, driver_host],
                     )?;
                 }
                 StoreOp::Nodes { dispatch, rows } => {
@@ -308,7 +341,10 @@ fn write_batch(
                         opt_micros(u.ended),
                         u.attempts,
                         u.stdout,
-                        u.stderr
+                        u.stderr,
+                        u.cache_key.as_ref().map(|k| &k[..]),
+                        u.reused_from.as_ref().map(|(d, _)| &**d),
+                        u.reused_from.as_ref().map(|(_, n)| *n)
                     ])?;
                 }
                 StoreOp::DispatchState {

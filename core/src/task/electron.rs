@@ -54,6 +54,12 @@ pub struct ElectronDef {
     pub retries: u32,
     /// The longest one attempt may run.
     pub time_limit: Option<Duration>,
+    /// The hash of its signature's and body's tokens (and its `version` option), as 32 hex
+    /// digits: what reuse and the cache key on, next to its name and arguments.
+    pub code_hash: &'static str,
+    /// `#[electron(cache = true)]`: reuse any earlier completed result of the same code and
+    /// arguments from the store, in any dispatch.
+    pub cache: bool,
     /// How to call it.
     pub invoke: Invoke,
 }

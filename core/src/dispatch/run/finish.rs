@@ -30,6 +30,8 @@ impl Run {
             attempts: st.attempts,
             stdout: st.stdout.clone(),
             stderr: st.stderr.clone(),
+            cache_key: st.key,
+            reused_from: st.reused_from.clone(),
         }));
     }
 
@@ -136,6 +138,7 @@ impl Run {
                 parent: spec.parent,
                 stdout: st.stdout,
                 stderr: st.stderr,
+                reused_from: st.reused_from.map(|(d, n)| (d.to_string(), n)),
                 name: spec.name,
             })
             .collect();

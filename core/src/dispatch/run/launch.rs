@@ -7,6 +7,7 @@ use bytes::Bytes;
 
 use super::batch::drive_batch;
 use super::outcome::timed_out;
+use super::reuse::reuse_key;
 use super::state::{Event, Run, SetupState};
 use crate::codec;
 use crate::executor::{Batching, ExecutorContext};
@@ -39,7 +40,10 @@ impl Run {
             }
             let spec = &self.graph.nodes[node as usize];
             match spec.op {
-                Op::Electron(_) => {
+                Op::Electron(def) => {
+                    if self.try_reuse(node, def) {
+                        continue;
+                    }
                     self.nodes[node as usize].status = NodeStatus::Running;
                     self.enqueue(node);
                 }
@@ -129,6 +133,7 @@ impl Run {
         let args: Vec<Bytes> = spec.args.iter().map(|a| self.value_of(a)).collect();
         let time_limit = spec.time_limit;
         let st = &mut self.nodes[node as usize];
+        st.key.get_or_insert_with(|| reuse_key(def, &args));
         st.attempts += 1;
         st.in_flight = true;
         st.started = Some(SystemTime::now());

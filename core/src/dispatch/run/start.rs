@@ -1,5 +1,6 @@
 //! Starting a dispatch: the run's state from a workflow (or a stored dispatch to resume), the
 //! first rows in the store, and the tokio tasks that drive it and watch for cancel requests.
+//! A detached dispatch stops after the rows: its driver is another process.
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -9,7 +10,8 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::cancel::poll_cancel_requests;
-use super::state::{Run, NO_LANE};
+use super::reuse::Reuse;
+use super::state::{Event, Run, NO_LANE};
 use crate::codec;
 use crate::dispatch::handle::Dispatch;
 use crate::dispatch::progress::Progress;
@@ -20,23 +22,82 @@ use crate::graph::workflow::Workflow;
 use crate::graph::{Graph, Op};
 use crate::store::{DispatchRow, StoreOp, StoredDispatch};
 
-/// Starts a dispatch of `wf` on the current tokio runtime.
+/// How a dispatch begins.
+pub(crate) struct Begin {
+    /// The stored dispatch this one continues (resume).
+    pub(crate) resume: Option<StoredDispatch>,
+    /// The earlier dispatch whose completed nodes are reused (a redispatch with reuse on).
+    pub(crate) reuse_of: Option<String>,
+}
+
+impl Begin {
+    /// A new dispatch that reuses nothing.
+    pub(crate) fn new() -> Self {
+        Begin {
+            resume: None,
+            reuse_of: None,
+        }
+    }
+}
+
+/// Starts a dispatch of `wf` on the current tokio runtime, driven by this process.
 pub(crate) fn start<T>(
     shared: Arc<Shared>,
     id: String,
     wf: Workflow<T>,
-    resume: Option<StoredDispatch>,
+    begin: Begin,
 ) -> Result<Dispatch<T>, Error> {
     let handle =
         tokio::runtime::Handle::try_current().map_err(|_| Error::NoRuntime { what: "dispatch" })?;
-    let id: Arc<str> = Arc::from(id);
-    let (tx, rx) = mpsc::unbounded_channel();
+    let (run, rx) = prepare(&shared, id, wf, begin, true)?;
+    let id = run.id.clone();
     let (control_tx, control_rx) = mpsc::unbounded_channel();
     let (progress_tx, progress_rx) = watch::channel(Progress::default());
     let (done_tx, done_rx) = oneshot::channel();
     let dispatcher = &shared.config().dispatcher;
     let retry = (dispatcher.retry_delay, dispatcher.retry_delay_max);
+    let poller = handle.spawn(poll_cancel_requests(
+        shared.store().clone(),
+        id.clone(),
+        control_tx.clone(),
+    ));
+    handle.spawn(async move {
+        let result = run.drive(rx, control_rx, &progress_tx, retry).await;
+        poller.abort();
+        let _ = done_tx.send(result);
+    });
+    Ok(Dispatch::new(id, control_tx, progress_rx, done_rx))
+}
 
+/// Stores a new dispatch of `wf` (its row and its nodes, all `NEW`) for a driver of its own:
+/// a detached one, which resumes it. The row names no driver until [`StoreOp::Driver`] does.
+pub(crate) fn store_detached<T>(
+    shared: &Arc<Shared>,
+    id: String,
+    wf: Workflow<T>,
+    begin: Begin,
+) -> Result<(), Error> {
+    prepare(shared, id, wf, begin, false).map(drop)
+}
+
+/// The run's state, with its first rows sent to the store.
+fn prepare<T>(
+    shared: &Arc<Shared>,
+    id: String,
+    wf: Workflow<T>,
+    begin: Begin,
+    driven_here: bool,
+) -> Result<(Run, mpsc::UnboundedReceiver<Event>), Error> {
+    let id: Arc<str> = Arc::from(id);
+    // A resumed redispatch goes on reusing what its first driver could.
+    let reuse_of = begin
+        .reuse_of
+        .or_else(|| begin.resume.as_ref().and_then(|s| s.reuse_of.clone()));
+    let earlier = match &reuse_of {
+        Some(from) => shared.store().reusable(from)?,
+        None => Default::default(),
+    };
+    let (tx, rx) = mpsc::unbounded_channel();
     let mut run = Run {
         shared: shared.clone(),
         id: id.clone(),
@@ -55,6 +116,7 @@ pub(crate) fn start<T>(
         counts: Progress::default(),
         started: SystemTime::now(),
         inputs: serde_json::Value::Null,
+        reuse: Reuse::new(earlier),
     };
     // Resolve every executor before anything is stored: an unknown name is the caller's error.
     let mut lanes = Vec::with_capacity(wf.graph.len());
@@ -75,7 +137,7 @@ pub(crate) fn start<T>(
     let program = std::env::current_exe()
         .ok()
         .map(|p| p.display().to_string());
-    if let Some(stored) = resume {
+    if let Some(stored) = begin.resume {
         if let Some(t) = stored.started {
             run.started = t;
         }
@@ -98,22 +160,13 @@ pub(crate) fn start<T>(
             created: run.started,
             program,
             build_id: crate::task::identity::known(),
-            driver_pid: std::process::id(),
+            driver_pid: driven_here.then(std::process::id),
             driver_host: crate::task::identity::host(),
+            reuse_of,
         }));
         run.append(wf.graph, None, Some(lanes));
     }
-    let poller = handle.spawn(poll_cancel_requests(
-        shared.store().clone(),
-        id.clone(),
-        control_tx.clone(),
-    ));
-    handle.spawn(async move {
-        let result = run.drive(rx, control_rx, &progress_tx, retry).await;
-        poller.abort();
-        let _ = done_tx.send(result);
-    });
-    Ok(Dispatch::new(id, control_tx, progress_rx, done_rx))
+    Ok((run, rx))
 }
 
 /// The inputs as JSON for people; an input too large to render is shown by its size (the

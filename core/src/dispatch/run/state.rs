@@ -10,12 +10,14 @@ use bytes::Bytes;
 use smallvec::SmallVec;
 use tokio::sync::mpsc;
 
+use super::reuse::Reuse;
 use crate::dispatch::progress::Progress;
 use crate::dispatch::shared::Shared;
 use crate::executor::{Batching, ExecutorError, ExecutorRef, JobHandle};
 use crate::graph::registry::LatticeDef;
 use crate::graph::{Arg, Graph};
 use crate::status::NodeStatus;
+use crate::store::CacheKey;
 use crate::task::TaskOutcome;
 
 pub(super) enum Event {
@@ -71,6 +73,8 @@ pub(super) struct NodeState {
     pub(super) abort: Option<tokio::task::AbortHandle>,
     pub(super) job: Option<JobHandle>,
     pub(super) expanded: Option<Arg>,
+    pub(super) key: Option<CacheKey>,
+    pub(super) reused_from: Option<(Arc<str>, u32)>,
 }
 
 impl NodeState {
@@ -90,6 +94,8 @@ impl NodeState {
             abort: None,
             job: None,
             expanded: None,
+            key: None,
+            reused_from: None,
         }
     }
 }
@@ -112,4 +118,5 @@ pub(super) struct Run {
     pub(super) counts: Progress,
     pub(super) started: SystemTime,
     pub(super) inputs: serde_json::Value,
+    pub(super) reuse: Reuse,
 }
