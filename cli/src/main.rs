@@ -52,9 +52,12 @@ enum Command {
     Cancel(commands::cancel::Args),
     /// Resumes a dispatch whose driver stopped, by running the program that dispatched it.
     Resume(commands::resume::Args),
+    /// Dispatches a dispatch's lattice again with its inputs, by running the program that
+    /// dispatched it; nodes whose electron code and arguments are unchanged are reused.
+    Redispatch(commands::redispatch::Args),
     /// Draws a dispatch's graph, with node statuses, as Mermaid or Graphviz DOT.
     Graph(commands::graph::Args),
-    /// Deletes finished dispatches from the store.
+    /// Deletes finished dispatches from the store (or, with --cache, forgets reuse keys).
     Purge(commands::purge::Args),
     /// The configuration in force: its file, the results store, the executors.
     Config(commands::config::Args),
@@ -71,6 +74,7 @@ fn main() -> ExitCode {
         Command::Wait(a) => commands::wait::run(&mut ctx, a),
         Command::Cancel(a) => commands::cancel::run(&mut ctx, a),
         Command::Resume(a) => commands::resume::run(&mut ctx, a),
+        Command::Redispatch(a) => commands::redispatch::run(&mut ctx, a),
         Command::Graph(a) => commands::graph::run(&mut ctx, a),
         Command::Purge(a) => commands::purge::run(&mut ctx, a),
         Command::Config(a) => commands::config::run(&mut ctx, a),

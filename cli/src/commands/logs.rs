@@ -1,4 +1,5 @@
-//! `orbital logs <id> [node]`: what nodes printed, as their executors captured it.
+//! `orbital logs <id> [node]`: what nodes printed, as their executors captured it;
+//! `orbital logs <id> --driver`: what a detached dispatch's driver process printed.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -8,18 +9,25 @@ use serde_json::json;
 
 use super::select_node;
 use crate::context::Context;
-use crate::error::Result;
+use crate::error::{fail, Result};
 
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// The dispatch id.
     id: String,
     /// One node only: its id, or its name when only one node has it.
+    #[arg(conflicts_with = "driver")]
     node: Option<String>,
+    /// The log of the dispatch's detached driver (`submit`, `--orbital-detach`) instead.
+    #[arg(long)]
+    driver: bool,
 }
 
 pub fn run(ctx: &mut Context, args: Args) -> Result {
     let d = ctx.load(&args.id)?;
+    if args.driver {
+        return driver(ctx, &d.summary.id);
+    }
     let nodes: Vec<&StoredNode> = match &args.node {
         Some(which) => vec![select_node(&d, which)?],
         // Electrons are what run and print; sub-lattice and tuple-field nodes do not.
@@ -78,6 +86,36 @@ pub fn run(ctx: &mut Context, args: Args) -> Result {
                 }
             }
         }
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+/// The detached driver's log, as it is now.
+fn driver(ctx: &mut Context, id: &str) -> Result {
+    let (store, _) = ctx.store_path()?;
+    let path = orbital_core::detach::driver_log(&store, id);
+    let text = match std::fs::read(&path) {
+        Ok(t) => String::from_utf8_lossy(&t).into_owned(),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return fail(format!(
+                "dispatch {id} has no driver log ({} does not exist): only a detached dispatch \
+                 (`submit`, or a program run with --orbital-detach) has one; its driver was this \
+                 program's own process",
+                path.display()
+            ))
+        }
+        Err(e) => return fail(format!("cannot read {}: {e}", path.display())),
+    };
+    let mut out = std::io::stdout().lock();
+    if ctx.json {
+        let doc = json!({ "id": id, "path": path.display().to_string(), "log": text });
+        writeln!(
+            out,
+            "{}",
+            serde_json::to_string_pretty(&doc).expect("JSON values print")
+        )?;
+    } else {
+        out.write_all(text.as_bytes())?;
     }
     Ok(ExitCode::SUCCESS)
 }

@@ -7,6 +7,7 @@ pub mod list;
 pub mod logs;
 pub mod output;
 pub mod purge;
+pub mod redispatch;
 pub mod resume;
 pub mod show;
 pub mod wait;
@@ -98,5 +99,6 @@ pub fn node_json(n: &StoredNode) -> Value {
         "output": json_value(n.output_json.as_deref()),
         "stdout_captured": n.stdout.is_some(),
         "stderr_captured": n.stderr.is_some(),
+        "reused_from": n.reused_from.as_ref().map(|(d, node)| json!({"dispatch": d, "node": node})),
     })
 }

@@ -1,4 +1,5 @@
-//! `orbital purge`: deletes finished dispatches.
+//! `orbital purge`: deletes finished dispatches; `orbital purge --cache` empties the electron
+//! cache (forgets every reuse key) and keeps the results.
 
 use std::io::{BufRead, IsTerminal, Write};
 use std::process::ExitCode;
@@ -19,12 +20,19 @@ pub struct Args {
     /// Every dispatch, running ones included (their drivers can no longer record them).
     #[arg(long)]
     all: bool,
+    /// Empty the electron cache instead: no earlier result is reused by `cache = true` or a
+    /// redispatch after this. The dispatches and their results stay.
+    #[arg(long, conflicts_with_all = ["all", "older_than"])]
+    cache: bool,
     /// Do not ask for confirmation (needed when standard input is not a terminal).
     #[arg(long, short = 'y')]
     yes: bool,
 }
 
 pub fn run(ctx: &mut Context, args: Args) -> Result {
+    if args.cache {
+        return cache(ctx);
+    }
     if !args.yes && !std::io::stdin().is_terminal() {
         return fail(
             "refusing to purge without confirmation: standard input is not a terminal, so nobody can type `yes`; \
@@ -94,6 +102,29 @@ pub fn run(ctx: &mut Context, args: Args) -> Result {
         kind,
         n,
         &format!("deleted {n} {what} from {}", path.display()),
+    )
+}
+
+/// `--cache`: nothing is deleted, so nothing is asked.
+fn cache(ctx: &mut Context) -> Result {
+    let (path, _) = ctx.store_path()?;
+    let Some(rt) = ctx.runtime()? else {
+        return report(
+            ctx.json,
+            "cache",
+            0,
+            &format!("the cache is empty: {} does not exist", path.display()),
+        );
+    };
+    let n = rt.store().forget_cache()?;
+    report(
+        ctx.json,
+        "cache",
+        n,
+        &format!(
+            "emptied the cache of {}: {n} result(s) will not be reused; they stay in their dispatches",
+            path.display()
+        ),
     )
 }
 

@@ -4,6 +4,7 @@ use std::io::Write;
 use std::path::Path;
 use std::process::{Command, ExitCode, Stdio};
 
+use orbital_core::store::StoredDispatch;
 use serde_json::json;
 
 use crate::context::Context;
@@ -24,29 +25,37 @@ pub fn run(ctx: &mut Context, args: Args) -> Result {
     let status = d.summary.status;
     if status.is_final() {
         return fail(format!(
-            "dispatch {id} has already ended ({status}); there is nothing left to resume"
+            "dispatch {id} has already ended ({status}); there is nothing left to resume; \
+             `orbital redispatch {id}` runs it again, reusing what is unchanged"
         ));
     }
+    run_program(ctx, &d, &[RESUME_FLAG, id], "resume")
+}
+
+/// Runs the program that dispatched `d` as `program args...`, on the store the CLI reads,
+/// and exits with its exit code. `verb` names what it does, for errors.
+pub fn run_program(ctx: &mut Context, d: &StoredDispatch, args: &[&str], verb: &str) -> Result {
+    let id = &d.summary.id;
+    let shown = args.join(" ");
     let Some(program) = d.program.as_deref() else {
         return fail(format!(
             "dispatch {id} does not record the program that dispatched it; \
-             run that program yourself as `<program> {RESUME_FLAG} {id}`"
+             run that program yourself as `<program> {shown}`"
         ));
     };
     let path = Path::new(program);
     if !path.is_file() {
         return fail(format!(
-            "cannot resume dispatch {id}: the program that dispatched it, {program}, does not exist any more \
+            "cannot {verb} dispatch {id}: the program that dispatched it, {program}, does not exist any more \
              (rebuilt, moved or deleted?); run the program that holds lattice `{}` yourself as \
-             `<program> {RESUME_FLAG} {id}`",
+             `<program> {shown}`",
             d.summary.lattice
         ));
     }
     let (store, _) = ctx.store_path()?;
     let mut cmd = Command::new(path);
-    cmd.arg(RESUME_FLAG)
-        .arg(id)
-        // The program resumes from the store the CLI read it from.
+    cmd.args(args)
+        // The program works on the store the CLI read the dispatch from.
         .env(orbital_core::config::DB_ENV, &store)
         .stdin(Stdio::inherit())
         .stderr(Stdio::inherit());
@@ -58,8 +67,8 @@ pub fn run(ctx: &mut Context, args: Args) -> Result {
     });
     let status = cmd.status().or_else(|e| {
         fail(format!(
-            "cannot run {program} to resume dispatch {id}: {e}; check that it is an executable \
-             orbital program, or run it yourself as `{program} {RESUME_FLAG} {id}`"
+            "cannot run {program} to {verb} dispatch {id}: {e}; check that it is an executable \
+             orbital program, or run it yourself as `{program} {shown}`"
         ))
     })?;
     let code = exit_code(&status);
@@ -73,7 +82,7 @@ pub fn run(ctx: &mut Context, args: Args) -> Result {
         )?;
     }
     if code != 0 {
-        eprintln!("{program} {RESUME_FLAG} {id} exited with {status}");
+        eprintln!("{program} {shown} exited with {status}");
     }
     Ok(ExitCode::from(code.clamp(0, 255) as u8))
 }

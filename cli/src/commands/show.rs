@@ -74,6 +74,12 @@ pub fn run(ctx: &mut Context, args: Args) -> Result {
             ),
         ]);
     }
+    if let Some(from) = &d.reuse_of {
+        head.add_row([
+            "reuses".to_owned(),
+            format!("the completed nodes of dispatch {from} (a redispatch)"),
+        ]);
+    }
     if let Some(e) = &d.error {
         head.add_row(["error".to_owned(), e.clone()]);
     }
@@ -99,7 +105,15 @@ pub fn run(ctx: &mut Context, args: Args) -> Result {
         let mut row = vec![
             n.id.to_string(),
             n.name.clone(),
-            n.status.to_string(),
+            match &n.reused_from {
+                // The full id is in `--json`; eight characters tell dispatches apart here.
+                Some((from, node)) => format!(
+                    "{} (reused from {}:{node})",
+                    n.status,
+                    from.get(..8).unwrap_or(from)
+                ),
+                None => n.status.to_string(),
+            },
             n.executor.clone(),
             n.attempts.to_string(),
             format::time_or_dash(n.started),
@@ -158,6 +172,7 @@ pub fn dispatch_json(d: &StoredDispatch) -> serde_json::Value {
         "driver_pid": d.driver_pid,
         "driver_host": d.driver_host,
         "driver_alive": driver_alive(d),
+        "reuse_of": d.reuse_of,
         "counts": {
             "total": s.node_count,
             "new": c.new,
