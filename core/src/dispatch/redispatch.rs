@@ -113,11 +113,13 @@ impl Runtime {
         };
         let lattice = &stored.summary.lattice;
         let workflow = match how.workflow {
-            Some(wf) if wf.lattice.name != lattice => return Err(refuse(format!(
+            Some(wf) if wf.lattice.name != lattice => {
+                return Err(refuse(format!(
                 "the new inputs are for lattice `{}`, but dispatch {id} ran lattice `{lattice}`; \
                      build `{lattice}` with the new inputs",
                 wf.lattice.name
-            ))),
+            )))
+            }
             Some(wf) => wf,
             None => {
                 let def = registry

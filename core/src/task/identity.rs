@@ -105,7 +105,16 @@ pub fn host() -> String {
 
 /// Whether process `pid` is alive on this machine.
 pub fn process_alive(pid: u32) -> bool {
-    Path::new(&format!("/proc/{pid}")).exists()
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        // The state is the field after the command name, which is in parentheses and may
+        // itself hold spaces and parentheses. A zombie (`Z`) or dead (`X`) process has ended:
+        // a killed driver whose parent does not reap it stays a zombie.
+        Ok(stat) => stat
+            .rsplit_once(')')
+            .and_then(|(_, rest)| rest.split_whitespace().next())
+            .is_none_or(|state| state != "Z" && state != "X"),
+        Err(_) => Path::new(&format!("/proc/{pid}")).exists(),
+    }
 }
 
 #[cfg(test)]
