@@ -7,7 +7,8 @@ use proc_macro2::{Delimiter, Spacing, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::ItemFn;
 
-/// The code hash of `func` (its signature and block) and its `version`, as 32 hex digits.
+/// The code hash of `func` (its signature but for its name, and its block) and its `version`,
+/// as 32 hex digits.
 pub fn of(func: &ItemFn, version: Option<&str>) -> String {
     let mut text = String::from("orbital-electron-code-v1\n");
     if let Some(v) = version {
@@ -15,7 +16,12 @@ pub fn of(func: &ItemFn, version: Option<&str>) -> String {
         text.push_str(v);
         text.push('\n');
     }
-    write_tokens(&mut text, func.sig.to_token_stream());
+    // The signature without the function's name: the name is in the reuse key already.
+    let sig = &func.sig;
+    write_tokens(&mut text, sig.asyncness.to_token_stream());
+    write_tokens(&mut text, sig.generics.to_token_stream());
+    write_tokens(&mut text, sig.inputs.to_token_stream());
+    write_tokens(&mut text, sig.output.to_token_stream());
     write_tokens(&mut text, func.block.to_token_stream());
     let hash = blake3::hash(text.as_bytes());
     hash.to_hex()[..32].to_owned()

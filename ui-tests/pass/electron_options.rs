@@ -29,6 +29,18 @@ fn renamed(x: u32) -> u32 {
     x
 }
 
+#[electron(cache = true, version = "2")]
+fn cached(x: u32) -> u32 {
+    x
+}
+
+/// The same body as `cached`, written differently: the code hash does not see it.
+#[electron(cache = true, version = "2")]
+fn cached_again(x:u32)->u32{
+    // a comment
+    x
+}
+
 #[electron(executor = orbital::executors::LocalExecutor::default())]
 fn executor_value(x: u32) -> u32 {
     x
@@ -47,6 +59,8 @@ fn options(x: u32) -> u32 {
     let x = with_duration(x);
     let x = renamed(x);
     let x = executor_value(x);
+    let x = cached(x);
+    let x = cached_again(x);
     all_options(x)
 }
 
@@ -59,7 +73,11 @@ fn main() {
         all_options::definition().time_limit,
         Some(Duration::from_secs(90 * 60))
     );
+    assert!(cached::definition().cache);
+    assert!(!renamed::definition().cache);
+    assert_eq!(cached::definition().code_hash, cached_again::definition().code_hash);
+    assert_ne!(cached::definition().code_hash, renamed::definition().code_hash);
     let workflow = options::build(1);
-    assert_eq!(workflow.graph().len(), 7);
+    assert_eq!(workflow.graph().len(), 9);
     let _ = workflow.to_dot();
 }
