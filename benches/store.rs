@@ -37,8 +37,9 @@ fn bench(c: &mut Criterion) {
                 created: SystemTime::now(),
                 program: None,
                 build_id: None,
-                driver_pid: std::process::id(),
+                driver_pid: Some(std::process::id()),
                 driver_host: "bench".into(),
+                reuse_of: None,
             }));
             store.send(StoreOp::Nodes {
                 dispatch: id.clone(),
@@ -69,6 +70,9 @@ fn bench(c: &mut Criterion) {
                         attempts: 1,
                         stdout: None,
                         stderr: None,
+                        // As every electron node stores one.
+                        cache_key: Some([node as u8; 16]),
+                        reused_from: None,
                     }));
                 }
             }

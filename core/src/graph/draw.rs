@@ -343,6 +343,8 @@ mod tests {
             stdout: None,
             stderr: None,
             job: None,
+            cache_key: None,
+            reused_from: None,
         }
     }
 
@@ -371,6 +373,7 @@ mod tests {
             build_id: None,
             driver_pid: None,
             driver_host: None,
+            reuse_of: None,
             nodes,
         }
     }
