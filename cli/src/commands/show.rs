@@ -106,12 +106,7 @@ pub fn run(ctx: &mut Context, args: Args) -> Result {
             n.id.to_string(),
             n.name.clone(),
             match &n.reused_from {
-                // The full id is in `--json`; eight characters tell dispatches apart here.
-                Some((from, node)) => format!(
-                    "{} (reused from {}:{node})",
-                    n.status,
-                    from.get(..8).unwrap_or(from)
-                ),
+                Some((from, node)) => format!("{} (reused from {from}:{node})", n.status),
                 None => n.status.to_string(),
             },
             n.executor.clone(),

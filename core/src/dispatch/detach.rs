@@ -116,7 +116,7 @@ impl Runtime {
         let exe = std::env::current_exe()
             .map_err(|e| refuse(format!("cannot find this program's executable: {e}")))?;
         // Everything the driver needs, before anything is stored.
-        let log = prepare_dir(&dir, &self.config().to_toml()).map_err(|e| {
+        let log = prepare_dir(&dir, &id, &self.config().to_toml()).map_err(|e| {
             refuse(format!(
                 "cannot write its driver's directory {}: {e}. The driver's log and \
                  configuration go there, beside the store; make {} writable, or put the store \
@@ -158,7 +158,7 @@ impl Runtime {
 }
 
 /// Makes the driver's directory, writes its configuration, and opens its log.
-fn prepare_dir(dir: &Path, config: &str) -> std::io::Result<std::fs::File> {
+fn prepare_dir(dir: &Path, id: &str, config: &str) -> std::io::Result<std::fs::File> {
     std::fs::create_dir_all(dir)?;
     std::fs::write(dir.join("orbital.toml"), config)?;
     let mut log = std::fs::OpenOptions::new()
