@@ -12,8 +12,8 @@
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicBool, Ordering};
 
+pub use super::detach_flag::{detach_requested, request_detach};
 use super::run;
 use super::runtime::Runtime;
 use crate::config::{CONFIG_DIR_ENV, DB_ENV};
@@ -46,25 +46,6 @@ pub fn driver_dir(store: &Path, id: &str) -> PathBuf {
 /// ```
 pub fn driver_log(store: &Path, id: &str) -> PathBuf {
     driver_dir(store, id).join("driver.log")
-}
-
-static DETACH: AtomicBool = AtomicBool::new(false);
-
-/// Makes this process's next [`Runtime::dispatch`] a detached one: it is handed to a background
-/// driver, its id is printed on stdout, and the process exits with 0. `orbital::init()` calls
-/// this when the program was started with `--orbital-detach`.
-///
-/// ```
-/// orbital_core::detach::request_detach();
-/// assert!(orbital_core::detach::detach_requested());
-/// ```
-pub fn request_detach() {
-    DETACH.store(true, Ordering::SeqCst);
-}
-
-/// Whether [`request_detach`] was called.
-pub fn detach_requested() -> bool {
-    DETACH.load(Ordering::SeqCst)
 }
 
 impl Runtime {
@@ -165,11 +146,7 @@ fn prepare_dir(dir: &Path, id: &str, config: &str) -> std::io::Result<std::fs::F
         .create(true)
         .append(true)
         .open(dir.join("driver.log"))?;
-    writeln!(
-        log,
-        "orbital: detached driver of dispatch {}",
-        dir.display()
-    )?;
+    writeln!(log, "orbital: the detached driver of dispatch {id}")?;
     Ok(log)
 }
 

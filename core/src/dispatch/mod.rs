@@ -4,6 +4,7 @@
 //! It may use everything else in the crate; nothing else in the crate uses it.
 
 pub mod detach;
+mod detach_flag;
 mod handle;
 mod progress;
 mod redispatch;

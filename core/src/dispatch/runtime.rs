@@ -148,7 +148,7 @@ impl Runtime {
                 errors: workflow.errors,
             });
         }
-        if super::detach::detach_requested() {
+        if super::detach_flag::detach_requested() {
             // `--orbital-detach`: this dispatch goes to a driver of its own, and the program ends.
             let id = self.submit(workflow).await?;
             println!("{id}");

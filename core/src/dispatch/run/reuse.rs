@@ -6,28 +6,10 @@
 use std::sync::Arc;
 
 use bytes::Bytes;
-use rustc_hash::FxHashMap;
 
 use super::state::Run;
 use crate::store::{CacheKey, Reusable};
 use crate::task::ElectronDef;
-
-/// What a run may reuse.
-pub(super) struct Reuse {
-    /// The completed nodes of the dispatch this one redispatches, by key.
-    earlier: FxHashMap<CacheKey, Reusable>,
-    /// The read connection of `cache = true` lookups, opened on first use.
-    conn: Option<rusqlite::Connection>,
-}
-
-impl Reuse {
-    pub(super) fn new(earlier: FxHashMap<CacheKey, Reusable>) -> Self {
-        Reuse {
-            earlier,
-            conn: None,
-        }
-    }
-}
 
 /// The reuse key of a call of `def` with these encoded arguments.
 ///

@@ -10,8 +10,7 @@ use bytes::Bytes;
 use tokio::sync::{mpsc, oneshot, watch};
 
 use super::cancel::poll_cancel_requests;
-use super::reuse::Reuse;
-use super::state::{Event, Run, NO_LANE};
+use super::state::{Event, Reuse, Run, NO_LANE};
 use crate::codec;
 use crate::dispatch::handle::Dispatch;
 use crate::dispatch::progress::Progress;

@@ -7,17 +7,17 @@ use std::sync::Arc;
 use std::time::SystemTime;
 
 use bytes::Bytes;
+use rustc_hash::FxHashMap;
 use smallvec::SmallVec;
 use tokio::sync::mpsc;
 
-use super::reuse::Reuse;
 use crate::dispatch::progress::Progress;
 use crate::dispatch::shared::Shared;
 use crate::executor::{Batching, ExecutorError, ExecutorRef, JobHandle};
 use crate::graph::registry::LatticeDef;
 use crate::graph::{Arg, Graph};
 use crate::status::NodeStatus;
-use crate::store::CacheKey;
+use crate::store::{CacheKey, Reusable};
 use crate::task::TaskOutcome;
 
 pub(super) enum Event {
@@ -119,4 +119,21 @@ pub(super) struct Run {
     pub(super) started: SystemTime,
     pub(super) inputs: serde_json::Value,
     pub(super) reuse: Reuse,
+}
+
+/// What a run may reuse.
+pub(super) struct Reuse {
+    /// The completed nodes of the dispatch this one redispatches, by key.
+    pub(super) earlier: FxHashMap<CacheKey, Reusable>,
+    /// The read connection of `cache = true` lookups, opened on first use.
+    pub(super) conn: Option<rusqlite::Connection>,
+}
+
+impl Reuse {
+    pub(super) fn new(earlier: FxHashMap<CacheKey, Reusable>) -> Self {
+        Reuse {
+            earlier,
+            conn: None,
+        }
+    }
 }
