@@ -52,6 +52,7 @@ fn bench(c: &mut Criterion) {
                         executor: "local".into(),
                         deps: "[]".into(),
                         parent: None,
+                        cacheable: false,
                     })
                     .collect(),
             });

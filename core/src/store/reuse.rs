@@ -86,7 +86,7 @@ pub(super) fn cached(
     conn.prepare_cached(
         "SELECT d.id, n.node_id, n.output, n.reused_dispatch, n.reused_node, n.ended_at
          FROM nodes AS n JOIN dispatches AS d ON d.key = n.dispatch
-         WHERE n.cache_key = ?1 AND n.status = 'COMPLETED' AND n.output IS NOT NULL
+         WHERE n.cache_key = ?1 AND n.cacheable = 1 AND n.status = 'COMPLETED' AND n.output IS NOT NULL
          LIMIT 1",
     )
     .and_then(|mut stmt| {

@@ -69,6 +69,8 @@ pub struct NodeRow {
     pub deps: String,
     /// The sub-lattice node that built it.
     pub parent: Option<u32>,
+    /// Its electron is `cache = true`: its reuse key goes in the cache's index.
+    pub cacheable: bool,
 }
 
 /// The latest state of a node (every mutable column, so later updates supersede earlier ones).
@@ -255,8 +257,9 @@ fn write_batch(
     let tx = conn.transaction()?;
     {
         let mut insert_node = tx.prepare_cached(
-            "INSERT OR IGNORE INTO nodes (dispatch, node_id, name, kind, electron, executor, deps, parent, status)
-             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'NEW')",
+            "INSERT OR IGNORE INTO nodes (dispatch, node_id, name, kind, electron, executor, deps, parent, status,
+                                        cacheable)
+             VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, 'NEW', ?9)",
         )?;
         let mut update_node = tx.prepare_cached(
             "UPDATE nodes SET status = ?3, output = ?4, output_json = ?5, error = ?6, started_at = ?7,
@@ -317,7 +320,15 @@ fn write_batch(
                     let key = key_of(&tx, keys, &dispatch)?;
                     for r in rows {
                         insert_node.execute(params![
-                            key, r.node, r.name, r.kind, r.electron, r.executor, r.deps, r.parent
+                            key,
+                            r.node,
+                            r.name,
+                            r.kind,
+                            r.electron,
+                            r.executor,
+                            r.deps,
+                            r.parent,
+                            r.cacheable
                         ])?;
                     }
                 }

@@ -83,6 +83,7 @@ impl Run {
                 executor: spec.executor.label(),
                 deps: deps_json(&spec),
                 parent: spec.parent.map(|p| p.0),
+                cacheable: matches!(spec.op, Op::Electron(def) if def.cache),
             });
             if state.waiting == 0 {
                 self.ready.push(id);
