@@ -122,3 +122,88 @@ const CREATE: &str = "BEGIN IMMEDIATE;
          CREATE INDEX IF NOT EXISTS cancel_requests_dispatch ON cancel_requests(dispatch);
          PRAGMA user_version = 3;
          COMMIT;";
+
+#[cfg(test)]
+mod tests {
+    /// The tables of a version 2 store, as they were created.
+    const V2: &str = "BEGIN IMMEDIATE;
+         CREATE TABLE IF NOT EXISTS dispatches (
+             key          INTEGER PRIMARY KEY,
+             id           TEXT NOT NULL UNIQUE,
+             lattice      TEXT NOT NULL,
+             status       TEXT NOT NULL,
+             inputs       BLOB,
+             inputs_json  TEXT,
+             output       BLOB,
+             output_json  TEXT,
+             output_type  TEXT,
+             error        TEXT,
+             node_count   INTEGER NOT NULL DEFAULT 0,
+             created_at   INTEGER NOT NULL,
+             started_at   INTEGER,
+             ended_at     INTEGER,
+             codec        TEXT NOT NULL,
+             program      TEXT,
+             build_id     TEXT,
+             driver_pid   INTEGER,
+             driver_host  TEXT
+         );
+         CREATE INDEX IF NOT EXISTS dispatches_created ON dispatches(created_at);
+         CREATE TABLE IF NOT EXISTS nodes (
+             dispatch     INTEGER NOT NULL REFERENCES dispatches(key) ON DELETE CASCADE,
+             node_id      INTEGER NOT NULL,
+             name         TEXT NOT NULL,
+             kind         TEXT NOT NULL,
+             electron     TEXT NOT NULL,
+             executor     TEXT NOT NULL,
+             deps         TEXT NOT NULL,
+             parent       INTEGER,
+             status       TEXT NOT NULL,
+             output       BLOB,
+             output_json  TEXT,
+             error        TEXT,
+             started_at   INTEGER,
+             ended_at     INTEGER,
+             attempts     INTEGER NOT NULL DEFAULT 0,
+             stdout       TEXT,
+             stderr       TEXT,
+             job          TEXT,
+             PRIMARY KEY (dispatch, node_id)
+         ) WITHOUT ROWID;
+         CREATE TABLE IF NOT EXISTS cancel_requests (
+             dispatch     INTEGER NOT NULL REFERENCES dispatches(key) ON DELETE CASCADE,
+             node_id      INTEGER,
+             requested_at INTEGER NOT NULL
+         );
+         CREATE INDEX IF NOT EXISTS cancel_requests_dispatch ON cancel_requests(dispatch);
+         PRAGMA user_version = 2;
+         COMMIT;";
+
+    #[test]
+    fn a_version_2_store_is_migrated_and_keeps_its_rows() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("v2.db");
+        let conn = super::connect(&path).unwrap();
+        conn.execute_batch(V2).unwrap();
+        conn.execute_batch(
+            "INSERT INTO dispatches (id, lattice, status, created_at, codec) VALUES ('d', 'l', 'COMPLETED', 1, 'postcard');
+             INSERT INTO nodes (dispatch, node_id, name, kind, electron, executor, deps, status)
+             VALUES (1, 0, 'n', 'electron', 'e', 'local', '[]', 'COMPLETED');",
+        )
+        .unwrap();
+        super::migrate(&conn).unwrap();
+        let version: i32 = conn
+            .pragma_query_value(None, "user_version", |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, super::VERSION);
+        let (key, cacheable, reuse_of): (Option<Vec<u8>>, i64, Option<String>) = conn
+            .query_row(
+                "SELECT n.cache_key, n.cacheable, d.reuse_of FROM nodes n JOIN dispatches d ON d.key = n.dispatch",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            )
+            .unwrap();
+        assert_eq!((key, cacheable, reuse_of), (None, 0, None));
+        super::migrate(&conn).unwrap(); // once is enough: a second time changes nothing
+    }
+}
