@@ -58,6 +58,9 @@ impl Runtime {
     /// first line of `main`), because the driver is this executable started with
     /// `--orbital-resume ID`.
     ///
+    /// Under `--orbital-detach` the program ends here, as at a `dispatch`: it prints the id
+    /// and exits with 0.
+    ///
     /// ```no_run
     /// # async fn f(rt: orbital_core::Runtime, wf: orbital_core::Workflow<u32>) -> orbital_core::Result<()> {
     /// let id = rt.submit(wf).await?;
@@ -71,7 +74,12 @@ impl Runtime {
     /// `orbital resume ID` drives it); the errors of [`Runtime::dispatch`].
     pub async fn submit<T>(&self, workflow: Workflow<T>) -> Result<String, Error> {
         let id = uuid::Uuid::now_v7().to_string();
-        self.submit_as(id, workflow, None).await
+        let id = self.submit_as(id, workflow, None).await?;
+        if super::detach_flag::detach_requested() {
+            // `--orbital-detach`: the program ends at its first dispatch, submitted or not.
+            super::detach_flag::announce_and_exit(&id);
+        }
+        Ok(id)
     }
 
     /// [`Runtime::submit`] of a dispatch with this id, reusing `reuse_of`'s completed nodes.

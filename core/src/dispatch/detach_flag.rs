@@ -20,3 +20,14 @@ pub fn request_detach() {
 pub fn detach_requested() -> bool {
     DETACH.load(Ordering::SeqCst)
 }
+
+/// What a program run with `--orbital-detach` does once its dispatch is detached: prints the id
+/// on stdout, says how to follow it on stderr, and exits with 0.
+pub(super) fn announce_and_exit(id: &str) -> ! {
+    println!("{id}");
+    eprintln!(
+        "orbital: dispatch {id} runs detached; `orbital wait {id}` waits for it, \
+         `orbital logs {id} --driver` shows its driver's log"
+    );
+    std::process::exit(0)
+}

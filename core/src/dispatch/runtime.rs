@@ -151,12 +151,7 @@ impl Runtime {
         if super::detach_flag::detach_requested() {
             // `--orbital-detach`: this dispatch goes to a driver of its own, and the program ends.
             let id = self.submit(workflow).await?;
-            println!("{id}");
-            eprintln!(
-                "orbital: dispatch {id} runs detached; `orbital wait {id}` waits for it, \
-                 `orbital logs {id} --driver` shows its driver's log"
-            );
-            std::process::exit(0);
+            super::detach_flag::announce_and_exit(&id);
         }
         let id = uuid::Uuid::now_v7().to_string();
         run::start(self.inner.clone(), id, workflow, run::Begin::new())
