@@ -155,6 +155,10 @@ fn a_detached_dispatch_outlives_its_launcher() -> Result<(), Failed> {
     );
     let table = text(&p.cli.run(&["list"]).stdout);
     assert!(!table.contains("driver gone"), "{table}");
+    assert!(
+        table.contains(&format!("pid {driver}")) || table.contains("COMPLETED"),
+        "the table names the driver of an unfinished dispatch: {table}"
+    );
     // The CLI's wait (a third process) exits 0 with the output.
     let out = p.cli.run(&["wait", &id, "--timeout", "60s"]);
     assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
@@ -329,6 +333,40 @@ fn redispatch_refuses_bad_input() -> Result<(), Failed> {
     Ok(())
 }
 
+fn redispatch_with_new_inputs_reuses_what_is_unchanged() -> Result<(), Failed> {
+    let p = place();
+    let rt = runtime(&p.cli.db);
+    let (first, again) = tokio().block_on(async {
+        let first = rt.dispatch(steps::build(3)).await?.wait().await?;
+        let how = orbital::Redispatch::with_inputs(steps::build(4));
+        let again = rt.redispatch(first.id(), how).await?.wait().await?;
+        rt.shutdown().await?;
+        Ok::<_, orbital::Error>((first, again))
+    })?;
+    assert_eq!(again.output()?, 60);
+    let reused: Vec<(u32, Option<(String, u32)>)> = again
+        .nodes()
+        .iter()
+        .map(|n| (n.id().0, n.reused_from().map(|(d, i)| (d.to_owned(), i))))
+        .collect();
+    let from = |i| Some((first.id().to_owned(), i));
+    // steps 0..3 had the same arguments; step 3 is new, and the total's input changed.
+    assert_eq!(
+        reused,
+        vec![
+            (0, from(0)),
+            (1, from(1)),
+            (2, from(2)),
+            (3, None),
+            (4, None)
+        ]
+    );
+    // A reused node did not run: it has no attempt of its own.
+    assert!(again.nodes()[..3].iter().all(|n| n.attempts() == 0));
+    assert_eq!(again.nodes()[3].attempts(), 1);
+    Ok(())
+}
+
 fn main() -> ExitCode {
     if let Err(e) = orbital::init() {
         eprintln!("error: {e}");
@@ -356,6 +394,10 @@ fn main() -> ExitCode {
             detach_refuses_a_data_dir_it_cannot_write,
         ),
         ("redispatch_refuses_bad_input", redispatch_refuses_bad_input),
+        (
+            "redispatch_with_new_inputs_reuses_what_is_unchanged",
+            redispatch_with_new_inputs_reuses_what_is_unchanged,
+        ),
     ]
     .into_iter()
     .map(|(name, f)| Trial::test(name, f))

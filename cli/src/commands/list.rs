@@ -53,6 +53,7 @@ pub fn run(ctx: &mut Context, args: Args) -> Result {
         "TOTAL",
         "CREATED (UTC)",
         "DURATION",
+        "DRIVER",
     ]);
     for d in &list {
         let c = d.counts;
@@ -69,10 +70,26 @@ pub fn run(ctx: &mut Context, args: Args) -> Result {
             d.node_count.to_string(),
             format::time(d.created),
             format::elapsed_or_dash(Some(d.started.unwrap_or(d.created)), d.ended),
+            driver(d),
         ]);
     }
     write!(out, "{}", format::render(&t))?;
     Ok(ExitCode::SUCCESS)
+}
+
+/// The process driving an unfinished dispatch (`-` once it has ended).
+fn driver(d: &DispatchSummary) -> String {
+    if d.status.is_final() {
+        return "-".to_owned();
+    }
+    match (d.driver_pid, d.driver_alive()) {
+        (Some(pid), Some(_)) => format!("pid {pid}"),
+        (Some(pid), None) => format!(
+            "pid {pid} on {}",
+            d.driver_host.as_deref().unwrap_or("another host")
+        ),
+        (None, _) => "none yet".to_owned(),
+    }
 }
 
 fn summary_json(d: &DispatchSummary) -> serde_json::Value {
