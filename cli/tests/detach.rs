@@ -175,6 +175,13 @@ fn a_detached_dispatch_outlives_its_launcher() -> Result<(), Failed> {
             "step {i} ran once, in the driver"
         );
     }
+    let copy = orbital_core::detach::driver_dir(&p.cli.db, &id).join("orbital.toml");
+    let mode = std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&copy)?.permissions());
+    assert_eq!(
+        mode & 0o777,
+        0o600,
+        "the configuration's copy is its owner's alone"
+    );
     let log = text(&p.cli.run(&["logs", &id, "--driver"]).stdout);
     assert!(
         log.contains(&format!("resuming dispatch {id}"))

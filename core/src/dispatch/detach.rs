@@ -146,10 +146,18 @@ impl Runtime {
     }
 }
 
-/// Makes the driver's directory, writes its configuration, and opens its log.
+/// Makes the driver's directory, writes its configuration, and opens its log. The
+/// configuration may hold executors' secrets, so only its owner may read it.
 fn prepare_dir(dir: &Path, id: &str, config: &str) -> std::io::Result<std::fs::File> {
+    use std::os::unix::fs::OpenOptionsExt;
     std::fs::create_dir_all(dir)?;
-    std::fs::write(dir.join("orbital.toml"), config)?;
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(dir.join("orbital.toml"))?;
+    file.write_all(config.as_bytes())?;
     let mut log = std::fs::OpenOptions::new()
         .create(true)
         .append(true)
