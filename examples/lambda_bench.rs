@@ -146,6 +146,8 @@ fn event_for(
         args: vec![codec::encode(&x).expect("encode")],
         attempt: 1,
         time_limit: None,
+        executor: "awslambda".into(),
+        workdir: orbital::fs::Workdir::at("/tmp/orbital-workdir"),
     };
     let mut frame = Vec::new();
     protocol::write_spec(&mut frame, &spec).expect("spec frame");

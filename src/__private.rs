@@ -12,8 +12,10 @@ pub use orbital_core::codec::CodecError;
 pub use orbital_core::graph::{Arg, NodeId};
 pub use orbital_core::program::{record as record_program, Recorded as ProgramRecord};
 pub use orbital_core::registry::{
-    Args, ElectronDef, ElectronEntry, Invoke, LatticeDef, LatticeEntry, ParamDef,
+    Args, CallDep, CallResult, ElectronDef, ElectronEntry, Helpers, Invoke, LatticeDef,
+    LatticeEntry, ParamDef,
 };
+pub use orbital_core::transfer::{self, Transfer};
 pub use orbital_core::{
     Data, Dispatch, ExecutorChoice, ExecutorSel, IntoExecutor, IntoNode, Node, Result, TaskError,
     TypeInfo, Workflow,
@@ -209,4 +211,41 @@ pub trait ElectronResult {
 
 impl<T, E> ElectronResult for Result<T, E> {
     type Ok = T;
+}
+
+/// Whether this build moves `s3://` files (orbital's `s3` feature).
+pub const S3_TRANSFERS: bool = cfg!(feature = "s3");
+/// Whether this build moves `http(s)://` files (orbital's `http` feature).
+pub const HTTP_TRANSFERS: bool = cfg!(feature = "http");
+
+/// What a `call_before` or `call_after` function may return: `()`, or `Result<T, E>` whose
+/// `T` reaches the electron through `orbital::context()` and whose `E` fails the node.
+#[diagnostic::on_unimplemented(
+    message = "a `call_before` or `call_after` function returns `()` or `Result<T, E>`, not `{Self}`",
+    label = "this function returns `{Self}`",
+    note = "return `Ok(value)` to hand `value` to the electron (`orbital::context()?.value::<T>()`), or `()` for nothing"
+)]
+pub trait CallReturn {
+    /// The value for the context, or the error's message.
+    fn into_call_result(self) -> CallResult;
+}
+
+impl CallReturn for () {
+    fn into_call_result(self) -> CallResult {
+        Ok(None)
+    }
+}
+
+impl<T: std::any::Any + Send + Sync, E: Display> CallReturn for std::result::Result<T, E> {
+    fn into_call_result(self) -> CallResult {
+        match self {
+            Ok(v) => Ok(Some(std::sync::Arc::new(v))),
+            Err(e) => Err(error_message(&e)),
+        }
+    }
+}
+
+/// Converts what a `call_before` or `call_after` function returned.
+pub fn call_result<R: CallReturn>(r: R) -> CallResult {
+    r.into_call_result()
 }

@@ -38,6 +38,7 @@
 
 #![warn(missing_docs)]
 
+pub use orbital_core::around::{context, NoContext, TaskContext};
 pub use orbital_core::{
     codec, config, detach, draw, executor, get_result, graph, registry, resume, store, wait,
     Batching, CancelOutcome, Config, ConfigError, Data, Dispatch, DispatchResult, DispatchStatus,
@@ -47,6 +48,23 @@ pub use orbital_core::{
     TypeInfo, Untyped, Workflow,
 };
 pub use orbital_macros::{electron, executor, lattice, main};
+
+/// File transfers around a task: Covalent's `TransferFromRemote` and `TransferToRemote`.
+///
+/// `#[electron(files = [from(..), to(..)])]` takes them (the macro finds `from` and `to`
+/// here); any other expression giving a [`Transfer`](fs::Transfer) works too, and is built on
+/// the task's host, just before the task.
+///
+/// ```
+/// use orbital::fs::{from, to};
+/// let input = from("rsync://data.example.org/srv/in.csv", "in.csv").user("alice");
+/// let output = to("out.csv", "s3://results/{dispatch}/out.csv");
+/// # let _ = (input, output);
+/// ```
+pub mod fs {
+    pub use orbital_core::transfer::{from, to, Direction, TaskFile, Transfer};
+    pub use orbital_core::Workdir;
+}
 
 /// The executors that ship with orbital.
 pub mod executors {

@@ -15,5 +15,12 @@ fn main() {
         expect: conformance::Expect::LOCAL,
         stale: conformance::stale_via_program,
     };
-    libtest_mimic::run(&args, conformance::trials(suite)).exit();
+    let suite = std::sync::Arc::new(suite);
+    let mut trials = conformance::trials((*suite).clone());
+    trials.push(conformance::trial(
+        &suite,
+        "around_rsync_and_sftp_files",
+        conformance::around::rsync_case,
+    ));
+    libtest_mimic::run(&args, trials).exit();
 }

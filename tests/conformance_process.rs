@@ -48,6 +48,11 @@ fn main() {
     ] {
         trials.push(conformance::trial(&suite, name, case));
     }
+    trials.push(conformance::trial(
+        &suite,
+        "around_rsync_and_sftp_files",
+        conformance::around::rsync_case,
+    ));
     libtest_mimic::run(&args, trials).exit();
 }
 
@@ -100,6 +105,8 @@ fn add_spec(build_id: String, a: u64, b: u64) -> Result<Vec<u8>, Failed> {
         args: vec![orbital::codec::encode(&a)?, orbital::codec::encode(&b)?],
         attempt: 1,
         time_limit: None,
+        executor: "process".into(),
+        workdir: orbital::fs::Workdir::default(),
     };
     let mut wire = Vec::new();
     protocol::write_spec(&mut wire, &spec)?;
@@ -163,6 +170,8 @@ fn runner_unknown_electron(_: &Ctx) -> Result<(), Failed> {
         args: vec![],
         attempt: 1,
         time_limit: None,
+        executor: "process".into(),
+        workdir: orbital::fs::Workdir::default(),
     };
     let mut wire = Vec::new();
     protocol::write_spec(&mut wire, &spec)?;

@@ -50,7 +50,13 @@ fn main() {
         expect: SLURM,
         stale: stale_in_workdir,
     };
-    let mut trials = conformance::trials(local);
+    let local = Arc::new(local);
+    let mut trials = conformance::trials((*local).clone());
+    trials.push(conformance::trial(
+        &local,
+        "around_prerun_commands_fail_the_task",
+        conformance::around::prerun_case,
+    ));
     // The same suite with the commands and files going through SSH to the "login node".
     let ssh = sshd::target();
     if let (Some(t), Some(_)) = (&ssh, &target) {

@@ -57,7 +57,13 @@ fn main() {
         expect: SSH,
         stale: stale_via_upload,
     };
-    let mut trials = conformance::trials(suite);
+    let suite = std::sync::Arc::new(suite);
+    let mut trials = conformance::trials((*suite).clone());
+    trials.push(conformance::trial(
+        &suite,
+        "around_prerun_commands_fail_the_task",
+        conformance::around::prerun_case,
+    ));
     let Some(target) = target else {
         trials = trials
             .into_iter()

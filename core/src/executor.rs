@@ -34,7 +34,7 @@ use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use crate::task::{Task, TaskOutcome};
+use crate::task::{Task, TaskOutcome, Workdir};
 
 /// An executor the runtime can use: shared by every dispatch of the process.
 pub type ExecutorRef = Arc<dyn Executor>;
@@ -119,6 +119,13 @@ pub trait Executor: Send + Sync + fmt::Debug + 'static {
     /// Called once per dispatch after its last task on this executor.
     async fn teardown(&self, _ctx: &ExecutorContext) -> Result<(), ExecutorError> {
         Ok(())
+    }
+
+    /// The working directory settings sent with each of its tasks (`workdir`,
+    /// `create_unique_workdir`, `keep_workdir`); by default a unique directory per task under
+    /// the host's temporary directory, removed after the task.
+    fn task_workdir(&self) -> Workdir {
+        Workdir::default()
     }
 
     /// Runs one task to its outcome. Used when [`Executor::batching`] is [`Batching::None`].

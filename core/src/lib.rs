@@ -8,6 +8,8 @@
 //!
 //! - [`dispatch`](Dispatch): the dispatcher's state machine, the [`Runtime`], progress and
 //!   results: uses everything below;
+//! - [`around`]: what runs around a task on its host (transfers, `deps_bash`, `call_before`,
+//!   `call_after`) and the task's context;
 //! - [`runner`]: the program in runner mode, the other end of the wire: runs one spec from the
 //!   [`Registry`];
 //! - `graph`: the graph a `#[lattice]` body builds, the [`Registry`], drawings;
@@ -19,6 +21,7 @@
 
 #![warn(missing_docs)]
 
+pub mod around;
 pub mod codec;
 pub mod config;
 mod data;
@@ -33,7 +36,7 @@ mod task;
 
 pub use dispatch::detach;
 pub use graph::{builder, draw, registry};
-pub use task::{identity, program, protocol};
+pub use task::{identity, program, protocol, transfer};
 
 pub use config::{Config, ConfigError};
 pub use data::{Data, TypeInfo};
@@ -51,4 +54,4 @@ pub use graph::workflow::Workflow;
 pub use graph::{Arg, Graph, NodeId};
 pub use registry::{ElectronDef, LatticeDef, Registry};
 pub use status::{DispatchStatus, NodeStatus};
-pub use task::{Task, TaskError, TaskErrorKind, TaskOutcome, TaskSpec};
+pub use task::{Task, TaskError, TaskErrorKind, TaskOutcome, TaskSpec, Workdir};

@@ -8,31 +8,57 @@
 //!
 //! ```toml
 //! [executors.local]
-//! max_concurrency = 64   # tasks of one dispatch running at once (default: no limit)
+//! max_concurrency = 64            # tasks of one dispatch running at once (default: no limit)
+//! workdir = "/scratch/orbital"    # where tasks' working directories go (default: $TMPDIR/orbital-workdir)
+//! create_unique_workdir = true    # one per task, WORKDIR/DISPATCH/node_N (the default)
+//! keep_workdir = false            # remove each task's own directory after it (the default)
 //! ```
 
-use std::panic::AssertUnwindSafe;
 use std::time::SystemTime;
 
-use futures::FutureExt;
-
 use crate::blocking_pool;
-use orbital_core::registry::Invoke;
-use orbital_core::{Executor, Task, TaskError, TaskOutcome};
+use orbital_core::around::{self, Place};
+use orbital_core::{Executor, Task, TaskOutcome, Workdir};
 use serde::{Deserialize, Serialize};
 
 /// Runs electrons in this process. See the [module documentation](self).
 ///
 /// ```
-/// let local = orbital_executors::LocalExecutor { max_concurrency: Some(8) };
+/// let local = orbital_executors::LocalExecutor { max_concurrency: Some(8), ..Default::default() };
 /// # let _ = local;
 /// ```
-#[derive(Debug, Clone, Default, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct LocalExecutor {
     /// The most tasks of one dispatch running at once (`None`: no limit).
     #[serde(default)]
     pub max_concurrency: Option<usize>,
+    /// Where the tasks' working directories go (Covalent's key; default
+    /// `$TMPDIR/orbital-workdir`). `~/` is the home directory.
+    #[serde(default)]
+    pub workdir: Option<String>,
+    /// One directory per task, `WORKDIR/DISPATCH/node_N` (the default), or `WORKDIR` itself
+    /// for every task (Covalent's key; Covalent's default is `false`).
+    #[serde(default = "yes")]
+    pub create_unique_workdir: bool,
+    /// Keep each task's own directory after it ends (default: removed).
+    #[serde(default)]
+    pub keep_workdir: bool,
+}
+
+impl Default for LocalExecutor {
+    fn default() -> Self {
+        LocalExecutor {
+            max_concurrency: None,
+            workdir: None,
+            create_unique_workdir: true,
+            keep_workdir: false,
+        }
+    }
+}
+
+fn yes() -> bool {
+    true
 }
 
 #[typetag::serde(name = "local")]
@@ -46,31 +72,26 @@ impl Executor for LocalExecutor {
         self.max_concurrency
     }
 
+    fn task_workdir(&self) -> Workdir {
+        Workdir {
+            base: self.workdir.clone().unwrap_or_default(),
+            unique: self.create_unique_workdir,
+            keep: self.keep_workdir,
+        }
+    }
+
     async fn run(&self, task: Task) -> TaskOutcome {
         let started = SystemTime::now();
-        let args = task.spec.args;
-        let result = match task.electron.invoke {
-            Invoke::Blocking(f) => {
-                let (tx, rx) = tokio::sync::oneshot::channel();
-                blocking_pool::spawn(move || {
-                    if tx.is_closed() {
-                        return; // cancelled or timed out before it started
-                    }
-                    let result = match std::panic::catch_unwind(AssertUnwindSafe(|| f(args))) {
-                        Ok(result) => result,
-                        Err(panic) => Err(TaskError::from_panic(panic)),
-                    };
-                    let _ = tx.send(result);
-                });
-                rx.await.unwrap_or_else(|_| {
-                    Err(TaskError::executor("the blocking pool dropped the task"))
-                })
-            }
-            Invoke::Async(f) => match AssertUnwindSafe(f(args)).catch_unwind().await {
-                Ok(result) => result,
-                Err(panic) => Err(TaskError::from_panic(panic)),
-            },
-        };
-        TaskOutcome::new(result, started)
+        let ran = around::run(&task.spec, task.electron, Place::Shared, spawn_blocking).await;
+        let mut outcome = TaskOutcome::new(ran.result, started);
+        outcome.kept_output = ran.kept_output;
+        let (out, err) = (ran.printed.stdout, ran.printed.stderr);
+        outcome.stdout = (!out.is_empty()).then_some(out);
+        outcome.stderr = (!err.is_empty()).then_some(err);
+        outcome
     }
+}
+
+fn spawn_blocking(job: Box<dyn FnOnce() + Send>) {
+    blocking_pool::spawn(job);
 }

@@ -21,7 +21,7 @@ use std::process::Stdio;
 use std::time::SystemTime;
 
 use orbital_core::runner::{self, DEFAULT_CAPTURE_LIMIT};
-use orbital_core::{protocol, Executor, Task, TaskError, TaskOutcome};
+use orbital_core::{protocol, Executor, Task, TaskError, TaskOutcome, Workdir};
 use serde::{Deserialize, Serialize};
 
 /// Runs each task in a child process of the same binary. See the [module documentation](self).
@@ -48,6 +48,20 @@ pub struct ProcessExecutor {
     /// node fails saying the binary is stale).
     #[serde(default)]
     pub program: Option<PathBuf>,
+    /// Where the tasks' working directories go (default `$TMPDIR/orbital-workdir`); each task
+    /// process starts in its own.
+    #[serde(default)]
+    pub workdir: Option<String>,
+    /// One directory per task, `WORKDIR/DISPATCH/node_N` (the default), or `WORKDIR` itself.
+    #[serde(default = "yes")]
+    pub create_unique_workdir: bool,
+    /// Keep each task's own directory after it ends (default: removed).
+    #[serde(default)]
+    pub keep_workdir: bool,
+}
+
+fn yes() -> bool {
+    true
 }
 
 fn default_capture_limit() -> u64 {
@@ -61,6 +75,9 @@ impl Default for ProcessExecutor {
             capture_limit: DEFAULT_CAPTURE_LIMIT,
             env: BTreeMap::new(),
             program: None,
+            workdir: None,
+            create_unique_workdir: true,
+            keep_workdir: false,
         }
     }
 }
@@ -162,6 +179,7 @@ impl ProcessExecutor {
             ended: SystemTime::now(),
             exit_code: code,
             signal,
+            kept_output: None,
         })
     }
 }
@@ -171,6 +189,14 @@ impl ProcessExecutor {
 impl Executor for ProcessExecutor {
     fn kind(&self) -> &'static str {
         "process"
+    }
+
+    fn task_workdir(&self) -> Workdir {
+        Workdir {
+            base: self.workdir.clone().unwrap_or_default(),
+            unique: self.create_unique_workdir,
+            keep: self.keep_workdir,
+        }
     }
 
     fn max_concurrency(&self) -> Option<usize> {

@@ -5,6 +5,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::ItemFn;
 
 use crate::code_hash;
+use crate::helpers;
 use crate::options;
 use crate::params;
 use crate::signature::{self, Output};
@@ -21,6 +22,10 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             "name",
             "cache",
             "version",
+            "files",
+            "deps_bash",
+            "call_before",
+            "call_after",
         ],
         &mut errors,
     );
@@ -43,6 +48,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let mut fatal = Vec::new();
     let sig = signature::check(&func, "electron", &mut fatal);
     let time_limit = options::time_limit(&opts.time_limit, &mut errors);
+    let helpers = helpers::expand(&opts, &mut errors);
     if !fatal.is_empty() {
         let errs = fatal
             .into_iter()
@@ -208,6 +214,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             time_limit: #time_limit,
             code_hash: #code_hash,
             cache: #cache,
+            helpers: #helpers,
             invoke: #invoke,
         };
 

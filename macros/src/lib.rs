@@ -12,6 +12,7 @@
 mod code_hash;
 mod electron;
 mod executor_attr;
+mod helpers;
 mod lattice;
 mod main_attr;
 mod options;

@@ -16,6 +16,10 @@ pub struct Options {
     pub name: Option<syn::LitStr>,
     pub cache: Option<syn::LitBool>,
     pub version: Option<syn::LitStr>,
+    pub files: Option<Expr>,
+    pub deps_bash: Option<Expr>,
+    pub call_before: Option<Expr>,
+    pub call_after: Option<Expr>,
 }
 
 /// Parses `key = value, ...`, accepting only `allowed` keys.
@@ -63,6 +67,10 @@ pub fn parse(
             "executor" => options.executor.replace(pair.value.clone()).is_some(),
             "retries" => options.retries.replace(pair.value.clone()).is_some(),
             "time_limit" => options.time_limit.replace(pair.value.clone()).is_some(),
+            "files" => options.files.replace(pair.value.clone()).is_some(),
+            "deps_bash" => options.deps_bash.replace(pair.value.clone()).is_some(),
+            "call_before" => options.call_before.replace(pair.value.clone()).is_some(),
+            "call_after" => options.call_after.replace(pair.value.clone()).is_some(),
             "name" => match &pair.value {
                 Expr::Lit(ExprLit {
                     lit: Lit::Str(s), ..

@@ -61,6 +61,9 @@ use orbital::prelude::*;
 use orbital::{DispatchResult, NodeResult};
 use serde::{Deserialize, Serialize};
 
+pub mod around;
+mod http_server;
+
 /// The executor name every lattice of the suite runs on.
 pub const UNDER_TEST: &str = "under_test";
 
@@ -99,6 +102,9 @@ pub struct Expect {
     pub isolates_crashes: bool,
     /// How many tasks of one dispatch the many-tasks case runs (all must complete).
     pub many_tasks: usize,
+    /// The tasks see this process's environment (inherited, or through `env`), where the
+    /// HTTP and S3 transfer cases put their settings. Otherwise those cases are left out.
+    pub passes_env: bool,
 }
 
 impl Expect {
@@ -111,6 +117,7 @@ impl Expect {
         checks_build_identity: false,
         isolates_crashes: false,
         many_tasks: 10_000,
+        passes_env: true,
     };
 
     /// What `process` promises: each task is a child process of the same binary, in its own
@@ -123,6 +130,7 @@ impl Expect {
         checks_build_identity: true,
         isolates_crashes: true,
         many_tasks: 200,
+        passes_env: true,
     };
 }
 
@@ -184,9 +192,17 @@ pub fn case(name: &str) -> Option<Case> {
 
 /// The suite's trials for this executor (run them with `libtest_mimic::run`).
 pub fn trials(suite: Suite) -> Vec<Trial> {
+    around::export_env();
+    let network: &[(&str, Case)] = if suite.expect.passes_env {
+        around::NETWORK_CASES
+    } else {
+        &[]
+    };
     let suite = Arc::new(suite);
     CASES
         .iter()
+        .chain(around::CASES)
+        .chain(network)
         .map(|&(name, case)| trial(&suite, name, case))
         .collect()
 }
@@ -277,6 +293,17 @@ impl Ctx {
             tokio: Some(tokio),
             stores: AtomicUsize::new(0),
         })
+    }
+
+    /// The `type` of `[executors.under_test]` (`local`, `ssh`...).
+    pub fn under_test_type(&self) -> String {
+        self.config
+            .get("executors")
+            .and_then(|e| e.get(UNDER_TEST))
+            .and_then(|u| u.get("type"))
+            .and_then(toml::Value::as_str)
+            .unwrap_or(UNDER_TEST)
+            .to_owned()
     }
 
     /// The trial's temporary directory.

@@ -11,7 +11,9 @@ use crate::task::TaskError;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
-pub use crate::task::{Args, ElectronDef, ElectronEntry, Invoke, ParamDef};
+pub use crate::task::{
+    Args, CallDep, CallResult, ElectronDef, ElectronEntry, Helpers, Invoke, ParamDef,
+};
 
 /// A lattice: a function that builds a graph of electrons. Emitted by `#[lattice]`.
 pub struct LatticeDef {

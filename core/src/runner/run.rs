@@ -4,16 +4,16 @@
 use std::fs::File;
 use std::io::{Read, Seek, SeekFrom, Write};
 use std::os::fd::{AsRawFd, FromRawFd};
-use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
 use super::mode::{
     RunnerArgs, EXIT_BAD_SPEC, EXIT_INTERNAL, EXIT_STALE_BUILD, EXIT_UNKNOWN_ELECTRON,
 };
-use crate::graph::registry::{Invoke, Registry};
+use crate::around::{self, Place, SpawnBlocking};
+use crate::graph::registry::Registry;
 use crate::task::protocol;
-use crate::task::{TaskError, TaskOutcome, TaskSpec};
+use crate::task::{ElectronDef, TaskError, TaskOutcome, TaskSpec};
 
 /// Makes this process the leader of a new session and process group, and writes its id to
 /// `path`: a remote executor kills the group (`kill -KILL -PID`) on a time limit or cancel.
@@ -129,7 +129,7 @@ pub fn run_task(args: &RunnerArgs) -> i32 {
             }
         }
     }
-    let ran = run_captured(&spec, electron.invoke, args);
+    let ran = run_captured(&spec, electron, args);
     if args.pid_file.is_some() {
         kill_group_leftovers();
     }
@@ -144,7 +144,11 @@ pub fn run_task(args: &RunnerArgs) -> i32 {
 
 /// Redirects fd 1 and 2 to capture files, runs the electron, and writes the outcome to the
 /// original stdout.
-fn run_captured(spec: &TaskSpec, invoke: Invoke, args: &RunnerArgs) -> std::io::Result<()> {
+fn run_captured(
+    spec: &TaskSpec,
+    electron: &'static ElectronDef,
+    args: &RunnerArgs,
+) -> std::io::Result<()> {
     let limit = args.capture_limit;
     let (mut out_file, mut err_file) = match args.capture_dir.as_deref() {
         Some(d) => (
@@ -183,19 +187,19 @@ fn run_captured(spec: &TaskSpec, invoke: Invoke, args: &RunnerArgs) -> std::io::
     }
 
     let started = SystemTime::now();
-    let inputs = spec.args.clone();
-    let result = match invoke {
-        Invoke::Blocking(f) => std::panic::catch_unwind(AssertUnwindSafe(|| f(inputs)))
-            .unwrap_or_else(|p| Err(TaskError::from_panic(p))),
-        Invoke::Async(f) => match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => std::panic::catch_unwind(AssertUnwindSafe(|| rt.block_on(f(inputs))))
-                .unwrap_or_else(|p| Err(TaskError::from_panic(p))),
-            Err(e) => Err(TaskError::executor(format!(
+    // A task process runs one task: blocking work runs inline, on this thread.
+    let inline: SpawnBlocking = |job| job();
+    let ran = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt.block_on(around::run(spec, electron, Place::Own, inline)),
+        Err(e) => around::Ran {
+            result: Err(TaskError::executor(format!(
                 "cannot start a tokio runtime in the runner: {e}"
             ))),
+            kept_output: None,
+            printed: Default::default(),
         },
     };
     let ended = SystemTime::now();
@@ -203,13 +207,14 @@ fn run_captured(spec: &TaskSpec, invoke: Invoke, args: &RunnerArgs) -> std::io::
     let _ = std::io::stderr().flush();
 
     let outcome = TaskOutcome {
-        result,
+        result: ran.result,
         stdout: Some(read_bounded(&mut out_file, limit)?),
         stderr: Some(read_bounded(&mut err_file, limit)?),
         started,
         ended,
         exit_code: None,
         signal: None,
+        kept_output: ran.kept_output,
     };
     match &args.outcome_file {
         None => protocol::write_outcome(&mut frame_out, &outcome).map_err(std::io::Error::other),

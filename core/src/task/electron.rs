@@ -5,12 +5,15 @@
 //! Which executor an electron runs on is a graph matter (the node records it): the definition
 //! holds only what every executor and runner needs to call the function.
 
+use std::any::Any;
+use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
 use futures::future::BoxFuture;
 
 use super::error::TaskError;
+use super::transfer::Transfer;
 use crate::data::TypeInfo;
 
 /// Encoded arguments, one per parameter.
@@ -60,8 +63,62 @@ pub struct ElectronDef {
     /// `#[electron(cache = true)]`: reuse any earlier completed result of the same code and
     /// arguments from the store, in any dispatch.
     pub cache: bool,
+    /// What runs around the call on the task's host: file transfers, `deps_bash`,
+    /// `call_before` and `call_after`.
+    pub helpers: Helpers,
     /// How to call it.
     pub invoke: Invoke,
+}
+
+/// What `#[electron(files = .., deps_bash = .., call_before = .., call_after = ..)]` asks to
+/// run around the call, on the task's host.
+///
+/// ```
+/// let none = orbital_core::registry::Helpers::NONE;
+/// assert!(none.is_empty());
+/// ```
+#[derive(Clone, Copy)]
+pub struct Helpers {
+    /// The file transfers, built on the task's host just before the task (so that a
+    /// transfer's settings may come from that host's environment).
+    pub files: Option<fn() -> Vec<Transfer>>,
+    /// Shell commands run in the task's working directory before the call, in order.
+    pub deps_bash: &'static [&'static str],
+    /// Functions called in the task's process before the call, in order.
+    pub call_before: &'static [CallDep],
+    /// Functions called in the task's process after the call, in order.
+    pub call_after: &'static [CallDep],
+}
+
+impl Helpers {
+    /// No helpers.
+    pub const NONE: Helpers = Helpers {
+        files: None,
+        deps_bash: &[],
+        call_before: &[],
+        call_after: &[],
+    };
+
+    /// Whether there is nothing to run around the call.
+    pub fn is_empty(&self) -> bool {
+        self.files.is_none()
+            && self.deps_bash.is_empty()
+            && self.call_before.is_empty()
+            && self.call_after.is_empty()
+    }
+}
+
+/// What a `call_before` or `call_after` function returned: a value for the electron's
+/// context, nothing, or an error message.
+pub type CallResult = Result<Option<Arc<dyn Any + Send + Sync>>, String>;
+
+/// A `call_before` or `call_after` function, as the electron holds it.
+#[derive(Clone, Copy)]
+pub struct CallDep {
+    /// The function's path as written (`setup`, `db::connect`).
+    pub name: &'static str,
+    /// Calls it.
+    pub call: fn() -> CallResult,
 }
 
 impl std::fmt::Debug for ElectronDef {

@@ -9,7 +9,13 @@ pub mod identity;
 pub mod program;
 pub mod protocol;
 mod spec;
+pub mod transfer;
+mod workdir;
 
-pub use electron::{Args, ElectronDef, ElectronEntry, Invoke, ParamDef};
+pub use electron::{
+    Args, CallDep, CallResult, ElectronDef, ElectronEntry, Helpers, Invoke, ParamDef,
+};
 pub use error::{TaskError, TaskErrorKind};
 pub use spec::{Task, TaskOutcome, TaskSpec};
+pub use transfer::{Direction, TaskFile, Transfer};
+pub use workdir::Workdir;

@@ -20,6 +20,7 @@
 //! let spec = orbital_core::TaskSpec {
 //!     dispatch_id: "d".into(), node_id: 1, electron: "demo::f".into(), build_id: String::new(),
 //!     args: vec![], attempt: 1, time_limit: None,
+//!     executor: "process".into(), workdir: orbital_core::Workdir::default(),
 //! };
 //! let mut wire = Vec::new();
 //! protocol::write_spec(&mut wire, &spec).unwrap();
@@ -222,6 +223,8 @@ mod tests {
             build_id: "0123456789abcdef0123456789abcdef".into(),
             args: vec![codec::encode(&21u64).unwrap()],
             attempt: 2,
+            executor: "ssh".into(),
+            workdir: crate::task::Workdir::at("/w"),
             time_limit: Some(std::time::Duration::from_secs(30)),
         }
     }

@@ -7,6 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use super::electron::ElectronDef;
 use super::error::TaskError;
+use super::workdir::Workdir;
 
 /// Everything a runner needs to run one electron call, whatever the executor.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -25,6 +26,10 @@ pub struct TaskSpec {
     pub attempt: u32,
     /// The time limit the executor must enforce on its side, if any.
     pub time_limit: Option<Duration>,
+    /// The name the executor is configured under (`[executors.NAME]`), for the task's context.
+    pub executor: String,
+    /// The task's working directory on its host.
+    pub workdir: Workdir,
 }
 
 /// One task handed to an executor: its spec, and the electron it names in this process.
@@ -53,6 +58,9 @@ pub struct TaskOutcome {
     pub exit_code: Option<i32>,
     /// The signal that ended that process, when one did.
     pub signal: Option<i32>,
+    /// The call's output, kept when the call succeeded and a step after it failed (a `to`
+    /// transfer, a `call_after`): the node fails, and its result still holds the output.
+    pub kept_output: Option<Bytes>,
 }
 
 impl TaskOutcome {
@@ -66,6 +74,7 @@ impl TaskOutcome {
             ended: SystemTime::now(),
             exit_code: None,
             signal: None,
+            kept_output: None,
         }
     }
 }

@@ -16,6 +16,11 @@ impl Executor for AwsLambdaExecutor {
         "awslambda"
     }
 
+    fn task_workdir(&self) -> orbital_core::Workdir {
+        // A function may write only under /tmp.
+        orbital_core::Workdir::at("/tmp/orbital-workdir")
+    }
+
     fn max_concurrency(&self) -> Option<usize> {
         Some(self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY))
     }

@@ -84,3 +84,82 @@ mod tests {
         }
     }
 }
+
+/// The marker a failed `prerun_commands` line leaves on the script's stderr:
+/// `orbital-prerun-failed LINE STATUS`.
+const PRERUN_MARK: &str = "orbital-prerun-failed";
+
+/// `prerun_commands` as script lines: each runs in the script's own shell (so `export` and
+/// `module load` last), its output on stderr, and the first that fails (or exits) ends the
+/// script with its status, after an `EXIT` trap leaves a marker that [`prerun_failure`] reads.
+pub(crate) fn prerun(lines: &[String]) -> String {
+    if lines.is_empty() {
+        return String::new();
+    }
+    let mut s = format!(
+        "trap 'orbital_rc=$?; if [ -n \"$orbital_line\" ]; then echo \"{PRERUN_MARK} $orbital_line $orbital_rc\" >&2; fi' EXIT\n"
+    );
+    for (i, line) in lines.iter().enumerate() {
+        s.push_str(&format!(
+            "orbital_line={}\n{{ {line}\n}} 1>&2 || exit $?\n",
+            i + 1
+        ));
+    }
+    s.push_str("orbital_line=\ntrap - EXIT\n");
+    s
+}
+
+/// Why a script whose `prerun_commands` line failed ended: the line, its status and what it
+/// printed just before, read from the script's stderr (or log); `None` when none failed.
+pub(crate) fn prerun_failure(lines: &[String], said: &str) -> Option<String> {
+    let (before, mark) = said.rsplit_once(PRERUN_MARK)?;
+    let mut words = mark.split_whitespace();
+    let n: usize = words.next()?.parse().ok()?;
+    let status = words.next().unwrap_or("?");
+    let line = lines.get(n.checked_sub(1)?)?;
+    let tail: Vec<&str> = before.trim_end().lines().collect();
+    let tail = tail[tail.len().saturating_sub(10)..].join("\n");
+    Some(format!(
+        "prerun_commands line {n} failed with exit status {status}: `{line}`{}",
+        if tail.trim().is_empty() {
+            " (it printed nothing on stderr)".to_owned()
+        } else {
+            format!("; its stderr ends:\n{tail}")
+        }
+    ))
+}
+
+#[cfg(test)]
+mod prerun_tests {
+    #[test]
+    fn a_failing_line_is_found_with_its_status_and_stderr() {
+        let lines = vec!["export A=1".to_owned(), "true".to_owned()];
+        let run = |lines: &[String]| {
+            std::process::Command::new("sh")
+                .arg("-c")
+                .arg(format!("{}echo after \"$A\"", super::prerun(lines)))
+                .output()
+                .unwrap()
+        };
+        // A line that exits, and a line that fails.
+        for (bad, status) in [("echo nope >&2; exit 3", 3), ("echo nope >&2; false", 1)] {
+            let lines = vec!["true".to_owned(), bad.to_owned()];
+            let out = run(&lines);
+            assert_eq!(out.status.code(), Some(status));
+            assert!(out.stdout.is_empty());
+            let said = String::from_utf8_lossy(&out.stderr);
+            let msg = super::prerun_failure(&lines, &said).unwrap();
+            assert!(
+                msg.starts_with(&format!(
+                    "prerun_commands line 2 failed with exit status {status}: `{bad}`"
+                )) && msg.contains("nope"),
+                "{msg}"
+            );
+        }
+        // Lines that pass leave no marker, and what they export lasts.
+        let out = run(&lines);
+        assert!(out.status.success());
+        assert_eq!(String::from_utf8_lossy(&out.stdout), "after 1\n");
+        assert!(super::prerun_failure(&lines, &String::from_utf8_lossy(&out.stderr)).is_none());
+    }
+}

@@ -40,13 +40,13 @@ impl SlurmExecutor {
                 }
             }
         }
-        Ok(outcome_of(&h, fin))
+        Ok(outcome_of(&h, fin, &self.prerun_commands))
     }
 }
 
 /// The node's outcome from what the job left: the runner's outcome when it wrote one,
 /// otherwise an error that names the job's Slurm state and id.
-fn outcome_of(h: &Handle<'_>, fin: Finished) -> TaskOutcome {
+fn outcome_of(h: &Handle<'_>, fin: Finished, prerun: &[String]) -> TaskOutcome {
     let now = SystemTime::now();
     let log = fin
         .log
@@ -89,7 +89,12 @@ fn outcome_of(h: &Handle<'_>, fin: Finished) -> TaskOutcome {
         (Some(c), None) if c > 128 && c < 128 + 65 => (None, Some(c - 128)),
         other => other,
     };
+    let prerun_failed = crate::ship::shell::prerun_failure(prerun, log.as_deref().unwrap_or(""));
     let error = match fin.info.as_ref().map(|i| i.state.as_str()) {
+        _ if prerun_failed.is_some() => TaskError::failed(format!(
+            "Slurm job {id}: {}",
+            prerun_failed.unwrap_or_default()
+        )),
         None => TaskError::executor(format!(
             "Slurm no longer knows job {id} (it ended more than MinJobAge ago, or the controller lost it) and \
              it left no outcome in {}{tail}",
@@ -161,16 +166,20 @@ mod tests {
             stderr: None,
         };
         let msg = |o: TaskOutcome| o.result.unwrap_err();
-        let e = msg(outcome_of(&Handle::parse(&job), fin("FAILED", 3 << 8)));
+        let e = msg(outcome_of(&Handle::parse(&job), fin("FAILED", 3 << 8), &[]));
         assert!(
             e.message.contains("Slurm job 1234_7 (FAILED)") && e.message.contains("exit code 3"),
             "{e}"
         );
         assert!(e.message.contains("srun: error: boom"), "{e}");
-        let e = msg(outcome_of(&Handle::parse(&job), fin("TIMEOUT", 0)));
+        let e = msg(outcome_of(&Handle::parse(&job), fin("TIMEOUT", 0), &[]));
         assert_eq!(e.kind, TaskErrorKind::TimedOut);
         assert!(e.message.contains("TIMEOUT") && e.message.contains("1234_7"));
-        let e = msg(outcome_of(&Handle::parse(&job), fin("FAILED", 137 << 8)));
+        let e = msg(outcome_of(
+            &Handle::parse(&job),
+            fin("FAILED", 137 << 8),
+            &[],
+        ));
         assert!(
             e.message.contains("signal 9 (SIGKILL)") && e.message.contains("1234_7"),
             "{e}"
@@ -182,7 +191,7 @@ mod tests {
             "COMPLETED",
             "BOOT_FAIL",
         ] {
-            let e = msg(outcome_of(&Handle::parse(&job), fin(state, 0)));
+            let e = msg(outcome_of(&Handle::parse(&job), fin(state, 0), &[]));
             assert!(
                 e.message.contains(state) && e.message.contains("1234_7"),
                 "{e}"

@@ -112,6 +112,14 @@ pub struct SlurmExecutor {
     /// so (use `prerun_commands` for what the job needs loaded).
     #[serde(default)]
     pub conda_env: Option<String>,
+    /// One directory per task, `<remote_workdir>/workdir/DISPATCH/node_N` (the default), or
+    /// `<remote_workdir>/workdir` itself for every task (Covalent's key; Covalent's default is
+    /// `false`). Each task's process starts in its directory.
+    #[serde(default = "default_true")]
+    pub create_unique_workdir: bool,
+    /// Keep each task's own directory after it ends (default: removed).
+    #[serde(default)]
+    pub keep_workdir: bool,
     #[serde(skip)]
     pub(super) state: Arc<State>,
 }
@@ -188,6 +196,8 @@ impl SlurmExecutor {
             build_features: None,
             binary: None,
             conda_env: None,
+            create_unique_workdir: true,
+            keep_workdir: false,
             state: Arc::default(),
         }
     }
@@ -330,7 +340,7 @@ impl SlurmExecutor {
                 ));
             }
         }
-        if let Some(env) = &self.conda_env {
+        if let Some(env) = self.conda_env.as_ref().filter(|e| !e.trim().is_empty()) {
             return Err(format!(
                 "`conda_env = \"{env}\"` is set, but orbital runs no Python (the task is this program): remove \
                  it, and put what the job needs loaded in `prerun_commands` (e.g. \"module load cuda\")"

@@ -39,6 +39,14 @@ impl Executor for SlurmExecutor {
         "slurm"
     }
 
+    fn task_workdir(&self) -> orbital_core::Workdir {
+        orbital_core::Workdir {
+            base: format!("{}/workdir", self.remote_workdir.trim_end_matches('/')),
+            unique: self.create_unique_workdir,
+            keep: self.keep_workdir,
+        }
+    }
+
     fn max_concurrency(&self) -> Option<usize> {
         self.max_concurrency
     }

@@ -147,9 +147,7 @@ pub(crate) fn job_script(cfg: &SlurmExecutor, plan: &JobPlan<'_>) -> String {
          I=${{SLURM_ARRAY_TASK_ID:-0}}\nmkdir -p {}/cap.\"$I\" || exit 90\n",
         shell_word(d)
     );
-    for line in cfg.prerun_commands.iter() {
-        let _ = writeln!(s, "{line}");
-    }
+    s.push_str(&crate::ship::shell::prerun(&cfg.prerun_commands));
     if !cfg.prerun_commands.is_empty() {
         s.push('\n');
     }

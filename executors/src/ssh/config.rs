@@ -82,6 +82,17 @@ pub struct SshExecutor {
     /// Default `~/.cache/orbital/ssh`. `~` is expanded.
     #[serde(default)]
     pub cache_dir: Option<String>,
+    /// Where the tasks' working directories go on the host (Covalent's key; default
+    /// `<remote_dir>/workdir`). Each task's process starts in its own.
+    #[serde(default)]
+    pub remote_workdir: Option<String>,
+    /// One directory per task, `REMOTE_WORKDIR/DISPATCH/node_N` (the default), or
+    /// `remote_workdir` itself for every task (Covalent's key; Covalent's default is `false`).
+    #[serde(default = "default_true")]
+    pub create_unique_workdir: bool,
+    /// Keep each task's own directory after it ends (default: removed).
+    #[serde(default)]
+    pub keep_workdir: bool,
 }
 
 fn default_port() -> u16 {
@@ -130,6 +141,9 @@ impl SshExecutor {
             build_features: None,
             binary: None,
             cache_dir: None,
+            remote_workdir: None,
+            create_unique_workdir: true,
+            keep_workdir: false,
         }
     }
 

@@ -35,6 +35,17 @@ impl Executor for SshExecutor {
         "ssh"
     }
 
+    fn task_workdir(&self) -> orbital_core::Workdir {
+        orbital_core::Workdir {
+            base: self
+                .remote_workdir
+                .clone()
+                .unwrap_or_else(|| format!("{}/workdir", self.remote_dir.trim_end_matches('/'))),
+            unique: self.create_unique_workdir,
+            keep: self.keep_workdir,
+        }
+    }
+
     fn max_concurrency(&self) -> Option<usize> {
         Some(self.max_concurrency.unwrap_or(DEFAULT_MAX_CONCURRENCY))
     }

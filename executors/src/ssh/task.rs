@@ -47,14 +47,7 @@ impl Drop for KillRemote {
 fn script(cfg: &SshExecutor, bin: &str, dir: &str) -> String {
     let d = quote(dir);
     let mut s = format!("D={d}\nmkdir -p \"$D\" && cd \"$D\" || exit {EXIT_NO_DIR}\n");
-    if !cfg.prerun_commands.is_empty() {
-        s.push_str("{\n");
-        for line in &cfg.prerun_commands {
-            s.push_str(line);
-            s.push('\n');
-        }
-        s.push_str("} 1>&2\n");
-    }
+    s.push_str(&crate::ship::shell::prerun(&cfg.prerun_commands));
     s.push_str("env");
     for (k, v) in &cfg.env {
         s.push_str(&format!(" {}", quote(&format!("{k}={v}"))));
@@ -159,6 +152,23 @@ pub(super) async fn run(cfg: &SshExecutor, mut task: Task) -> Result<TaskOutcome
             "cannot create the task directory {dir}: {said}; set `remote_dir` to a directory the user may write"
         )));
     }
+    {
+        if let Some(why) = crate::ship::shell::prerun_failure(&cfg.prerun_commands, &said) {
+            let _ = fetch_captures(&session, &dir, cfg.capture_limit).await;
+            guard.armed = false;
+            return Ok(TaskOutcome {
+                stderr: Some(said.clone()),
+                exit_code: code,
+                ..TaskOutcome::new(
+                    Err(orbital_core::TaskError::failed(format!(
+                        "on {}: {why}",
+                        cfg.destination()
+                    ))),
+                    SystemTime::now(),
+                )
+            });
+        }
+    }
     // No outcome: keep what the task printed, then clean up, then say why.
     let (stdout_text, stderr_text) = fetch_captures(&session, &dir, cfg.capture_limit).await;
     guard.armed = false;
@@ -175,6 +185,7 @@ pub(super) async fn run(cfg: &SshExecutor, mut task: Task) -> Result<TaskOutcome
         ended: SystemTime::now(),
         exit_code: code,
         signal,
+        kept_output: None,
     })
 }
 

@@ -32,6 +32,7 @@ impl Run {
             name: sel.label(),
             limit: exec.max_concurrency().unwrap_or(usize::MAX).max(1),
             batching: exec.batching(),
+            workdir: exec.task_workdir(),
             exec,
             running: 0,
             queue: VecDeque::new(),

@@ -90,6 +90,10 @@ impl Run {
                 st.started = Some(outcome.started);
                 st.stdout = outcome.stdout;
                 st.stderr = outcome.stderr;
+                // A step after a successful call failed: the node fails, its output is kept.
+                if outcome.kept_output.is_some() {
+                    st.output = outcome.kept_output;
+                }
                 let lane = st.lane as usize;
                 if let Some(l) = self.lanes.get_mut(lane) {
                     l.running -= 1;

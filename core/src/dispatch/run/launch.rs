@@ -133,6 +133,8 @@ impl Run {
         let args: Vec<Bytes> = spec.args.iter().map(|a| self.value_of(a)).collect();
         let time_limit = spec.time_limit;
         let st = &mut self.nodes[node as usize];
+        let lane = &self.lanes[st.lane as usize];
+        let (executor, workdir) = (lane.name.clone(), lane.workdir.clone());
         st.key.get_or_insert_with(|| reuse_key(def, &args));
         st.attempts += 1;
         st.in_flight = true;
@@ -147,6 +149,8 @@ impl Run {
                 args,
                 attempt: st.attempts,
                 time_limit,
+                executor,
+                workdir,
             },
             electron: def,
         };

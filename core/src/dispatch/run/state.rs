@@ -18,7 +18,7 @@ use crate::graph::registry::LatticeDef;
 use crate::graph::{Arg, Graph};
 use crate::status::NodeStatus;
 use crate::store::{CacheKey, Reusable};
-use crate::task::TaskOutcome;
+use crate::task::{TaskOutcome, Workdir};
 
 pub(super) enum Event {
     Done {
@@ -51,6 +51,8 @@ pub(super) struct Lane {
     pub(super) exec: ExecutorRef,
     pub(super) limit: usize,
     pub(super) batching: Batching,
+    /// The executor's working directory settings, sent with each task.
+    pub(super) workdir: Workdir,
     pub(super) running: usize,
     pub(super) queue: VecDeque<u32>,
     pub(super) setup: SetupState,
