@@ -40,12 +40,12 @@
 
 pub use orbital_core::around::{context, NoContext, TaskContext};
 pub use orbital_core::{
-    codec, config, detach, draw, executor, get_result, graph, registry, resume, store, wait,
-    Batching, CancelOutcome, Config, ConfigError, Data, Dispatch, DispatchResult, DispatchStatus,
-    Error, Executor, ExecutorContext, ExecutorError, IntoExecutor, IntoNode, JobHandle, JobState,
-    Node, NodeFailure, NodeId, NodeResult, NodeStatus, Progress, Redispatch, Registry, Result,
-    Runtime, RuntimeBuilder, Split, Task, TaskError, TaskErrorKind, TaskOutcome, TaskSpec,
-    TypeInfo, Untyped, Workflow,
+    codec, config, covalent_keys, detach, draw, executor, get_result, graph, registry, resume,
+    store, wait, Batching, CancelOutcome, Config, ConfigError, Data, Dispatch, DispatchResult,
+    DispatchStatus, Error, Executor, ExecutorContext, ExecutorError, IntoExecutor, IntoNode,
+    JobHandle, JobState, Node, NodeFailure, NodeId, NodeResult, NodeStatus, Progress, Redispatch,
+    Registry, Result, Runtime, RuntimeBuilder, Split, Task, TaskError, TaskErrorKind, TaskOutcome,
+    TaskSpec, TypeInfo, Untyped, Workflow,
 };
 pub use orbital_macros::{electron, executor, lattice, main};
 

@@ -43,6 +43,15 @@ const CASES: &[(&str, Case)] = &[
         "function_deleted_between_dispatches_is_recreated",
         deleted_recreated,
     ),
+    (
+        "a_function_orbital_did_not_create_is_never_overwritten",
+        foreign_function_kept,
+    ),
+    (
+        "memory_size_and_timeout_changes_are_applied",
+        settings_applied,
+    ),
+    ("covalent_credentials_and_lambda_role_name", covalent_keys),
 ];
 
 fn main() {
@@ -295,6 +304,90 @@ fn deleted_recreated(fx: &Fx) -> Result<(), Failed> {
     Ok(())
 }
 
+fn foreign_function_kept(fx: &Fx) -> Result<(), Failed> {
+    // A function made outside orbital (a Python one, as Covalent's users have), under the name
+    // the configuration gives.
+    fx.boto(&format!(
+        "import io, zipfile\nb = io.BytesIO()\nz = zipfile.ZipFile(b, 'w')\n\
+         z.writestr('app.py', 'def handler(e, c):\\n    return 1\\n')\nz.close()\n\
+         c.create_function(FunctionName='{}', Runtime='python3.12', Role='{}', Handler='app.handler', \
+         Code={{'ZipFile': b.getvalue()}})",
+        fx.function, fx.target.role
+    ))?;
+    let sha = |fx: &Fx| {
+        fx.boto_out(&format!(
+            "print(c.get_function(FunctionName='{}')['Configuration']['CodeSha256'])",
+            fx.function
+        ))
+    };
+    let before = sha(fx)?;
+    let e = fx.one_node_error(&fx.toml(""))?;
+    says(
+        &e,
+        &[
+            &fx.function,
+            "orbital did not create it",
+            "python3.12",
+            "`function_name`",
+        ],
+    );
+    assert_eq!(sha(fx)?, before, "the function's code was changed");
+    Ok(())
+}
+
+fn settings_applied(fx: &Fx) -> Result<(), Failed> {
+    let rt = fx.runtime(&fx.toml("memory_size = 512\n"))?;
+    let first = fx.run(&rt, adding::build(1, 2))?;
+    assert_eq!(first.output()?, 3);
+    let settings = |fx: &Fx| {
+        fx.boto_out(&format!(
+            "f = c.get_function_configuration(FunctionName='{}')\nprint(f['MemorySize'], f['Timeout'])",
+            fx.function
+        ))
+    };
+    assert_eq!(settings(fx)?, "512 120");
+    // The same build with other settings: the function is reconfigured, its code untouched.
+    let text = fx
+        .toml("memory_size = 1024\n")
+        .replace("timeout = 120", "timeout = 100");
+    let rt2 = fx.runtime(&text)?;
+    let second = fx.run(&rt2, adding::build(3, 4))?;
+    assert_eq!(second.output()?, 7);
+    assert_eq!(settings(fx)?, "1024 100");
+    Ok(())
+}
+
+fn covalent_keys(fx: &Fx) -> Result<(), Failed> {
+    // The seeds' form: `credentials` for the file, `lambda_role_name` for the role.
+    let role_name = fx
+        .target
+        .role
+        .rsplit('/')
+        .next()
+        .ok_or("the test role is not an ARN")?
+        .to_owned();
+    let text = fx
+        .toml("")
+        .replace("credentials_file =", "credentials =")
+        .replace(
+            &format!("execution_role = \"{}\"", fx.target.role),
+            &format!("lambda_role_name = \"{role_name}\""),
+        );
+    assert!(!text.contains("execution_role") && !text.contains("credentials_file"));
+    let rt = fx.runtime(&text)?;
+    let result = fx.run(&rt, adding::build(20, 22))?;
+    assert_eq!(result.output()?, 42, "{:?}", result.error());
+    let role = fx.boto_out(&format!(
+        "print(c.get_function_configuration(FunctionName='{}')['Role'])",
+        fx.function
+    ))?;
+    assert_eq!(
+        role, fx.target.role,
+        "the role name resolved to another ARN"
+    );
+    Ok(())
+}
+
 // ---------------------------------------------------------------------------------------------
 
 struct Fx {
@@ -430,6 +523,11 @@ impl Fx {
 
     /// Runs `code` with `c`, a boto3 Lambda client on the emulators.
     fn boto(&self, code: &str) -> Result<(), Failed> {
+        self.boto_out(code).map(drop)
+    }
+
+    /// [`Self::boto`], and what `code` printed, trimmed.
+    fn boto_out(&self, code: &str) -> Result<String, Failed> {
         let venv = std::env::var("ORBITAL_TEST_AWS_VENV")?;
         let script = format!(
             "import boto3\nc = boto3.client('lambda', endpoint_url='{}', region_name='{}', \
@@ -443,7 +541,7 @@ impl Fx {
         if !out.status.success() {
             return Err(format!("boto3: {}", String::from_utf8_lossy(&out.stderr)).into());
         }
-        Ok(())
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_owned())
     }
 }
 

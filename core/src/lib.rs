@@ -24,6 +24,7 @@
 pub mod around;
 pub mod codec;
 pub mod config;
+pub mod covalent_keys;
 mod data;
 mod dispatch;
 mod error;
@@ -52,6 +53,9 @@ pub use executor::{
 pub use graph::node::{IntoNode, Node, Split, TupleField};
 pub use graph::workflow::Workflow;
 pub use graph::{Arg, Graph, NodeId};
+/// Re-exported so that executor crates declare their [`covalent_keys::IgnoredKeys`] with
+/// `orbital_core::inventory::submit!`.
+pub use inventory;
 pub use registry::{ElectronDef, LatticeDef, Registry};
 pub use status::{DispatchStatus, NodeStatus};
 pub use task::{Task, TaskError, TaskErrorKind, TaskOutcome, TaskSpec, Workdir};

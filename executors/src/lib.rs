@@ -20,6 +20,7 @@
 #[cfg(feature = "awslambda")]
 pub mod awslambda;
 pub mod blocking_pool;
+mod covalent;
 pub mod local;
 #[cfg(feature = "process")]
 pub mod process;

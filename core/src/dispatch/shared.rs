@@ -70,9 +70,17 @@ impl Shared {
                 })
             }
         };
-        table
+        let kind = table
             .entry("type")
-            .or_insert_with(|| toml::Value::String(name.to_owned()));
+            .or_insert_with(|| toml::Value::String(name.to_owned()))
+            .as_str()
+            .unwrap_or_default()
+            .to_owned();
+        let file = config
+            .file
+            .as_deref()
+            .unwrap_or(std::path::Path::new("orbital.toml"));
+        crate::covalent_keys::strip(&kind, name, file, &mut table);
         let exec: Box<dyn Executor> =
             toml::Value::Table(table)
                 .try_into()

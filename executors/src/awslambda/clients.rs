@@ -52,7 +52,7 @@ impl AwsLambdaExecutor {
                     );
                 }
                 check_credentials(&conf, self).await?;
-                check_accepted(&conf, self).await?;
+                let caller_arn = check_accepted(&conf, self).await?;
                 let lambda_conf = aws_sdk_lambda::config::Builder::from(&conf)
                     .timeout_config(
                         aws_config::timeout::TimeoutConfig::builder()
@@ -67,6 +67,7 @@ impl AwsLambdaExecutor {
                 Ok(Clients {
                     lambda: aws_sdk_lambda::Client::from_conf(lambda_conf),
                     s3: aws_sdk_s3::Client::from_conf(s3_conf),
+                    caller_arn,
                 })
             })
             .await

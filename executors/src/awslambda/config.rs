@@ -23,8 +23,9 @@ pub struct AwsLambdaExecutor {
     /// The bucket for payloads over the invoke limit (and zips over the inline upload limit).
     #[serde(default)]
     pub s3_bucket_name: Option<String>,
-    /// A credentials file to read instead of `~/.aws/credentials`.
-    #[serde(default)]
+    /// A credentials file to read instead of `~/.aws/credentials` (Covalent's `credentials`
+    /// is the same key).
+    #[serde(default, alias = "credentials")]
     pub credentials_file: Option<String>,
     /// The profile to use (default: the AWS chain's).
     #[serde(default)]
@@ -32,7 +33,9 @@ pub struct AwsLambdaExecutor {
     /// The region (default: the AWS chain's).
     #[serde(default)]
     pub region: Option<String>,
-    /// Seconds between two checks while a created or updated function settles.
+    /// Seconds between two checks while a created or updated function settles. Covalent polls
+    /// S3 for a task's result this often; orbital invokes synchronously, so a result comes back
+    /// as soon as the function returns and nothing else waits on this.
     #[serde(default = "default_poll_freq")]
     pub poll_freq: f64,
     /// The function's timeout in seconds (Lambda's limit is 900).
@@ -44,6 +47,11 @@ pub struct AwsLambdaExecutor {
     /// The role ARN a created function runs as.
     #[serde(default)]
     pub execution_role: Option<String>,
+    /// Covalent's form of the role: its name (e.g. `CovalentLambdaExecutionRole`), resolved to
+    /// `arn:<partition>:iam::<account>:role/<name>` in the account of the credentials (as
+    /// Covalent does). Set `execution_role` instead for a role with a path.
+    #[serde(default)]
+    pub lambda_role_name: Option<String>,
     /// The function's memory in MB.
     #[serde(default = "default_memory")]
     pub memory_size: u32,
@@ -128,6 +136,7 @@ impl AwsLambdaExecutor {
             timeout: default_timeout(),
             cache_dir: None,
             execution_role: None,
+            lambda_role_name: None,
             memory_size: default_memory(),
             architecture: default_architecture(),
             cleanup: false,
@@ -177,6 +186,20 @@ impl AwsLambdaExecutor {
                 self.memory_size
             ));
         }
+        if let (Some(arn), Some(name)) = (&self.execution_role, &self.lambda_role_name) {
+            return Err(format!(
+                "both `execution_role = \"{arn}\"` and `lambda_role_name = \"{name}\"` are set: keep one \
+                 (`lambda_role_name` is the role's name, `execution_role` its ARN)"
+            ));
+        }
+        if let Some(name) = &self.lambda_role_name {
+            if name.is_empty() || name.starts_with("arn:") || name.contains('/') {
+                return Err(format!(
+                    "`lambda_role_name = \"{name}\"` is not a role name: give the name alone (e.g. \
+                     \"CovalentLambdaExecutionRole\"), or set `execution_role` to an ARN"
+                ));
+            }
+        }
         if !(self.poll_freq > 0.0 && self.poll_freq.is_finite()) {
             return Err(format!(
                 "`poll_freq = {}`: set a number of seconds above 0",
@@ -215,6 +238,46 @@ timeout = 60
         assert_eq!(e.function_name.as_deref(), Some("my-lambda-function"));
         assert_eq!(e.timeout, 60);
         assert!(e.check_config().is_ok());
+    }
+
+    #[test]
+    fn the_second_seed_configuration_parses() {
+        // ../shared/reference/002: Covalent's `credentials` and `lambda_role_name`.
+        let e: AwsLambdaExecutor = toml::from_str(
+            r#"
+credentials = "/home/user/.aws/credentials"
+profile = "default"
+region = "us-east-1"
+lambda_role_name = "CovalentLambdaExecutionRole"
+s3_bucket_name = "covalent-lambda-job-resources"
+cache_dir = "/home/user/.cache/covalent"
+poll_freq = 5
+timeout = 60
+memory_size = 512
+cleanup = true
+"#,
+        )
+        .unwrap();
+        assert_eq!(
+            e.credentials_file.as_deref(),
+            Some("/home/user/.aws/credentials")
+        );
+        assert_eq!(
+            e.lambda_role_name.as_deref(),
+            Some("CovalentLambdaExecutionRole")
+        );
+        assert!(e.check_config().is_ok());
+    }
+
+    #[test]
+    fn a_role_given_twice_or_as_an_arn_name_is_refused() {
+        let e: AwsLambdaExecutor =
+            toml::from_str("execution_role = \"arn:aws:iam::1:role/r\"\nlambda_role_name = \"r\"")
+                .unwrap();
+        assert!(e.check_config().unwrap_err().contains("keep one"));
+        let e: AwsLambdaExecutor =
+            toml::from_str("lambda_role_name = \"arn:aws:iam::1:role/r\"").unwrap();
+        assert!(e.check_config().unwrap_err().contains("`lambda_role_name"));
     }
 
     #[test]

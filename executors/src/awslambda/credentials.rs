@@ -29,10 +29,13 @@ const REFUSED_CREDENTIALS: &[&str] = &[
 /// Asks STS who the credentials are (`GetCallerIdentity` needs no permission), so that keys
 /// AWS refuses are named at setup rather than as the first call's 403. Other failures (an
 /// endpoint without STS, say) are left to the calls that follow.
+///
+/// Returns the caller's ARN when STS answered (its partition and account resolve
+/// `lambda_role_name`).
 pub(super) async fn check_accepted(
     conf: &aws_config::SdkConfig,
     cfg: &AwsLambdaExecutor,
-) -> Result<(), String> {
+) -> Result<Option<String>, String> {
     use aws_sdk_sts::error::ProvideErrorMetadata;
     let sts = aws_sdk_sts::Client::new(conf);
     match sts.get_caller_identity().send().await {
@@ -41,7 +44,7 @@ pub(super) async fn check_accepted(
                 arn = who.arn().unwrap_or_default(),
                 "AWS credentials accepted"
             );
-            Ok(())
+            Ok(who.arn().map(str::to_owned))
         }
         Err(e) => {
             let parsed = e.as_service_error().and_then(|s| {
@@ -55,7 +58,7 @@ pub(super) async fn check_accepted(
                 .or_else(|| refused_in_body(e.raw_response()?))
             else {
                 tracing::debug!(error = %crate::ship::shell::chain(&e), "cannot ask STS about the credentials");
-                return Ok(());
+                return Ok(None);
             };
             let message = message.trim_end_matches('.');
             let key = key_hint(conf).await;

@@ -1,5 +1,7 @@
 //! Deploying: the function created, or its code updated when its `CodeSha256` is not the
-//! package's, then waited for until it is Active and its last update Successful.
+//! package's and its memory and timeout when they are not the configured ones (only on a
+//! function orbital created), then waited for until it is Active and its last update
+//! Successful.
 
 use std::time::{Duration, Instant};
 
@@ -8,6 +10,7 @@ use aws_sdk_lambda::types::{Architecture, FunctionCode, LastUpdateStatus, Runtim
 use orbital_core::ExecutorError;
 
 use super::config::AwsLambdaExecutor;
+use super::function::{check_ours, DESCRIPTION, TAG};
 use super::package::{self, Package};
 use super::payload::S3Ref;
 use super::s3io;
@@ -67,9 +70,15 @@ impl AwsLambdaExecutor {
                 .await;
             match got {
                 Ok(f) => {
+                    check_ours(&name, &f)?;
                     let c = f.configuration();
+                    let stale = self.settings_differ(c);
                     let sha = c.and_then(|c| c.code_sha256()).unwrap_or_default();
                     if sha == pkg.code_sha256 {
+                        if stale {
+                            self.update_settings(&clients, &name).await?;
+                            break ("reconfigured", false);
+                        }
                         // Created or updated by another driver a moment ago: it may still settle.
                         let ready = c.is_some_and(|c| {
                             matches!(c.state(), Some(State::Active) | None)
@@ -81,6 +90,9 @@ impl AwsLambdaExecutor {
                         break ("unchanged", ready);
                     }
                     self.update_code(&clients, &name, &pkg).await?;
+                    if stale {
+                        self.update_settings(&clients, &name).await?;
+                    }
                     break ("updated", false);
                 }
                 Err(e)
@@ -163,17 +175,8 @@ impl AwsLambdaExecutor {
 
     /// Creates the function; `Ok(false)` when another driver created it first.
     async fn create(&self, clients: &Clients, name: &str, pkg: &Package) -> Result<bool, String> {
-        let role = self.execution_role.as_deref().ok_or_else(|| {
-            format!(
-                "the function {name} does not exist, and creating it needs a role: set `execution_role` to the ARN \
-                 of a role Lambda may assume (README: the Lambda section lists its policy)"
-            )
-        })?;
-        if !role.starts_with("arn:") {
-            return Err(format!(
-                "`execution_role = \"{role}\"` is not an ARN: set it to arn:aws:iam::<account>:role/{role}"
-            ));
-        }
+        let role = self.role_arn(clients, name)?;
+        let role = role.as_str();
         let code = self.code(clients, pkg).await?;
         tracing::info!(
             function = name,
@@ -191,7 +194,8 @@ impl AwsLambdaExecutor {
             .architectures(self.arch())
             .memory_size(self.memory_size as i32)
             .timeout(self.timeout as i32)
-            .description(format!("orbital task runner, build {}", pkg.build_id))
+            .description(format!("{DESCRIPTION}, build {}", pkg.build_id))
+            .tags(TAG.0, TAG.1)
             .send()
             .await;
         match created {
@@ -206,8 +210,13 @@ impl AwsLambdaExecutor {
                 let said = said(&e);
                 let lower = said.to_ascii_lowercase();
                 if lower.contains("role") {
+                    let key = if self.execution_role.is_some() {
+                        "execution_role"
+                    } else {
+                        "lambda_role_name"
+                    };
                     format!(
-                        "cannot create the function {name}: {said}; check `execution_role` ({role}): the role must \
+                        "cannot create the function {name}: {said}; check `{key}` ({role}): the role must \
                          exist and trust lambda.amazonaws.com"
                     )
                 } else {
@@ -241,6 +250,35 @@ impl AwsLambdaExecutor {
             .await
             .map(drop)
             .map_err(|e| format!("cannot update the code of {name}: {}", said(&e)))
+    }
+
+    /// Sets the function's memory and timeout to `memory_size` and `timeout`.
+    async fn update_settings(&self, clients: &Clients, name: &str) -> Result<(), String> {
+        // An update in progress (the code's, say) must end before this one.
+        self.settle(clients, name).await?;
+        tracing::info!(
+            function = name,
+            memory_size = self.memory_size,
+            timeout = self.timeout,
+            "updating the Lambda function's memory and timeout"
+        );
+        clients
+            .lambda
+            .update_function_configuration()
+            .function_name(name)
+            .memory_size(self.memory_size as i32)
+            .timeout(self.timeout as i32)
+            .send()
+            .await
+            .map(drop)
+            .map_err(|e| {
+                format!(
+                    "cannot set the memory ({} MB) and timeout ({} s) of {name}: {}",
+                    self.memory_size,
+                    self.timeout,
+                    said(&e)
+                )
+            })
     }
 
     /// Waits until the function is Active and its last update is not in progress.

@@ -15,11 +15,12 @@
 //! function_name = "my-orbital-tasks"       # default: orbital-<program>-<build hash>
 //! s3_bucket_name = "my-orbital-bucket"     # for payloads over the 6 MB invoke limit
 //! execution_role = "arn:aws:iam::123456789012:role/orbital-lambda"   # to create functions
+//! # lambda_role_name = "CovalentLambdaExecutionRole"  # or the role's name, in the caller's account
 //! region = "us-east-1"
 //! profile = "default"                      # from the normal AWS chain when unset
-//! credentials_file = "~/.aws/credentials"
-//! memory_size = 512                        # MB (the default)
-//! timeout = 900                            # the function's timeout, seconds (the default)
+//! credentials_file = "~/.aws/credentials"  # Covalent's `credentials` is the same key
+//! memory_size = 512                        # MB (the default); a change is applied at the next dispatch
+//! timeout = 900                            # the function's timeout, seconds (the default); likewise
 //! architecture = "x86_64"                  # or "arm64"
 //! max_concurrency = 16                     # invokes at once (the default)
 //! cleanup = false                          # delete created functions and S3 payloads at the end
@@ -34,12 +35,17 @@
 //! dropped, and the function kills the task's process group). Credentials come from the normal
 //! AWS chain (environment, profile, credentials file, instance roles) and are never written to
 //! the store or the logs.
+//!
+//! orbital only replaces the code of a function it created (tagged `orbital = task-runner`): a
+//! `function_name` that names another function (a Covalent container-image function, say) is an
+//! error that names it, and nothing is changed.
 
 mod clients;
 mod config;
 mod credentials;
 mod deploy;
 mod executor;
+mod function;
 mod invoke;
 mod package;
 mod payload;

@@ -32,6 +32,8 @@ impl std::fmt::Debug for LambdaState {
 pub(super) struct Clients {
     pub(super) lambda: aws_sdk_lambda::Client,
     pub(super) s3: aws_sdk_s3::Client,
+    /// Who the credentials are, as STS said (`None` when the endpoint has no STS).
+    pub(super) caller_arn: Option<String>,
 }
 
 /// A function ready for invokes, and what it took to get there.
@@ -41,7 +43,8 @@ pub struct Deployment {
     pub function_name: String,
     /// The build identity of its `bootstrap` (each spec carries it).
     pub build_id: String,
-    /// What the deploy did: `unchanged`, `updated` or `created`.
+    /// What the deploy did: `unchanged`, `reconfigured` (memory or timeout set), `updated`
+    /// (the code, and the settings if they changed) or `created`.
     pub action: &'static str,
     /// Time of `cargo zigbuild` when the program was built again for the function (zero when
     /// the running executable was deployed).

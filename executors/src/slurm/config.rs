@@ -2,6 +2,7 @@
 //! directory, the `#SBATCH` and `srun` options and the commands around the task, with their
 //! defaults and their checks; and the transport and error naming that follow from them.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use orbital_core::runner::DEFAULT_CAPTURE_LIMIT;
@@ -58,6 +59,19 @@ pub struct SlurmExecutor {
     /// A command the task runs under, inside `srun` (a profiler, say).
     #[serde(default)]
     pub srun_append: Option<String>,
+    /// Run the task as a job step (`srun ...`, the default), or directly in the batch script
+    /// (`false`: `srun_options` and `srun_append` are then unused). Covalent's key.
+    #[serde(default = "default_true")]
+    pub use_srun: bool,
+    /// Environment variables the job script exports before everything else (Covalent's
+    /// `variables`).
+    #[serde(default)]
+    pub variables: BTreeMap<String, String>,
+    /// A shell file the job script sources, when it exists, before `prerun_commands`
+    /// (Covalent's key; `$HOME` and other variables are expanded on the node). Its status is
+    /// not checked: a non-interactive `.bashrc` often returns early.
+    #[serde(default)]
+    pub bashrc_path: Option<String>,
     /// Shell lines of the job script before the task's `srun`.
     #[serde(default)]
     pub prerun_commands: Vec<String>,
@@ -181,6 +195,9 @@ impl SlurmExecutor {
             options: SlurmOptions::new(),
             srun_options: SlurmOptions::new(),
             srun_append: None,
+            use_srun: true,
+            variables: BTreeMap::new(),
+            bashrc_path: None,
             prerun_commands: Vec::new(),
             postrun_commands: Vec::new(),
             poll_freq: default_poll_freq(),
@@ -346,6 +363,12 @@ impl SlurmExecutor {
                  it, and put what the job needs loaded in `prerun_commands` (e.g. \"module load cuda\")"
             ));
         }
+        if let Some(bad) = self.variables.keys().find(|k| !is_shell_name(k)) {
+            return Err(format!(
+                "`variables.{bad}` is not a shell variable name: use letters, digits and `_`, not starting \
+                 with a digit"
+            ));
+        }
         if self.array_size == 0 {
             return Err(
                 "`array_size` is 0: set it to 1 or more (1 submits one job per task)".into(),
@@ -359,6 +382,15 @@ impl SlurmExecutor {
         }
         Ok(())
     }
+}
+
+/// Whether `k` may be exported as a shell variable.
+fn is_shell_name(k: &str) -> bool {
+    let mut chars = k.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
 }
 
 #[cfg(test)]

@@ -130,6 +130,20 @@ pub(crate) fn task_command(plan: &JobPlan<'_>) -> String {
     )
 }
 
+/// `s` in double quotes, so that the shell expands its variables (`$HOME/.bashrc`) and
+/// nothing else.
+fn expandable(s: &str) -> String {
+    let mut out = String::from("\"");
+    for c in s.chars() {
+        if matches!(c, '"' | '\\' | '`') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out.push('"');
+    out
+}
+
 /// The whole job script.
 pub(crate) fn job_script(cfg: &SlurmExecutor, plan: &JobPlan<'_>) -> String {
     let mut s = preamble(&cfg.options, plan.time_limit);
@@ -147,13 +161,25 @@ pub(crate) fn job_script(cfg: &SlurmExecutor, plan: &JobPlan<'_>) -> String {
          I=${{SLURM_ARRAY_TASK_ID:-0}}\nmkdir -p {}/cap.\"$I\" || exit 90\n",
         shell_word(d)
     );
+    for (k, v) in &cfg.variables {
+        let _ = writeln!(s, "export {k}={}", shell_word(v));
+    }
+    if let Some(rc) = cfg.bashrc_path.as_deref().filter(|p| !p.trim().is_empty()) {
+        let rc = expandable(rc);
+        let _ = writeln!(s, "if [ -f {rc} ]; then . {rc}; fi");
+    }
+    if !cfg.variables.is_empty() || cfg.bashrc_path.is_some() {
+        s.push('\n');
+    }
     s.push_str(&crate::ship::shell::prerun(&cfg.prerun_commands));
     if !cfg.prerun_commands.is_empty() {
         s.push('\n');
     }
-    let _ = writeln!(s, "{} \\", srun_line(&cfg.srun_options));
-    if let Some(append) = cfg.srun_append.as_deref().filter(|a| !a.trim().is_empty()) {
-        let _ = writeln!(s, "{append} \\");
+    if cfg.use_srun {
+        let _ = writeln!(s, "{} \\", srun_line(&cfg.srun_options));
+        if let Some(append) = cfg.srun_append.as_deref().filter(|a| !a.trim().is_empty()) {
+            let _ = writeln!(s, "{append} \\");
+        }
     }
     let _ = writeln!(s, "{}", task_command(plan));
     s.push_str("rc=$?\n");
@@ -264,10 +290,19 @@ gpu-bind = "single:1"
         );
         let p = plan(1);
         let script = job_script(&cfg, &p);
+        // The seed's pre-run lines, in order, each wrapped so that a failing one fails the
+        // task (naming the line) instead of being ignored.
+        let prerun = crate::ship::shell::prerun(&cfg.prerun_commands);
+        assert!(
+            prerun.contains("{ module load package/1.2.3\n}"),
+            "{prerun}"
+        );
+        assert!(
+            prerun.contains("{ srun --ntasks-per-node 1 dcgmi profile --pause\n}"),
+            "{prerun}"
+        );
         let seed = format!(
-            "module load package/1.2.3
-srun --ntasks-per-node 1 dcgmi profile --pause
-
+            "{prerun}
 srun -n 4 -c 8 --cpu-bind=cores -G 4 --gpu-bind=single:1 \\
 nsys profile --stats=true -t cuda --gpu-metrics-device=all \\
 {}
@@ -336,5 +371,34 @@ exit $rc
             "#!/bin/bash\n#SBATCH --exclusive\n#SBATCH -J x\n#SBATCH --comment=two words\n"
         );
         assert_eq!(srun_line(&o), "srun --exclusive -J x --comment='two words'");
+    }
+
+    /// Covalent's `variables`, `bashrc_path` and `use_srun`: exported, sourced when present,
+    /// and the task run without `srun`.
+    #[test]
+    fn variables_bashrc_and_use_srun() {
+        let cfg = exec(
+            "use_srun = false\nbashrc_path = \"$HOME/.bashrc\"\nsrun_append = \"nsys profile\"\n\
+             [variables]\nOMP_NUM_THREADS = \"4\"\nGREETING = \"two words\"",
+        );
+        assert!(cfg.check_config().is_ok());
+        let p = plan(1);
+        let script = job_script(&cfg, &p);
+        assert!(
+            script.contains("export GREETING='two words'\nexport OMP_NUM_THREADS=4\n"),
+            "{script}"
+        );
+        assert!(
+            script.contains("if [ -f \"$HOME/.bashrc\" ]; then . \"$HOME/.bashrc\"; fi\n"),
+            "{script}"
+        );
+        assert!(!script.contains("srun"), "{script}");
+        assert!(!script.contains("nsys"), "{script}");
+        assert!(
+            script.contains(&format!("\n{}\n", task_command(&p))),
+            "{script}"
+        );
+        let bad = exec("[variables]\n\"1X\" = \"v\"");
+        assert!(bad.check_config().unwrap_err().contains("`variables.1X`"));
     }
 }
