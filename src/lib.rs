@@ -42,12 +42,12 @@ pub use orbital_core::around::{context, NoContext, TaskContext};
 pub use orbital_core::{
     codec, config, detach, draw, executor, get_result, graph, registry, resume, store, wait,
     Batching, CancelOutcome, Config, ConfigError, Data, Dispatch, DispatchResult, DispatchStatus,
-    Error, Executor, ExecutorContext, ExecutorError, IntoExecutor, IntoNode, JobHandle, JobState,
-    Node, NodeFailure, NodeId, NodeResult, NodeStatus, Progress, Redispatch, Registry, Result,
+    Error, Executor, ExecutorContext, ExecutorError, IntoExecutor, IntoNode, IntoTuple, JobHandle,
+    JobState, Node, NodeFailure, NodeId, Nodes, NodeResult, NodeStatus, Progress, Redispatch, Registry, Result,
     Runtime, RuntimeBuilder, Split, Task, TaskError, TaskErrorKind, TaskOutcome, TaskSpec,
     TypeInfo, Untyped, Workflow,
 };
-pub use orbital_macros::{electron, executor, lattice, main};
+pub use orbital_macros::{electron, executor, lattice, main, Nodes};
 
 /// File transfers around a task: Covalent's `TransferFromRemote` and `TransferToRemote`.
 ///
@@ -73,7 +73,7 @@ pub mod executors {
 
 /// What a workflow file needs: `use orbital::prelude::*;`.
 pub mod prelude {
-    pub use crate::{electron, lattice, DispatchStatus, IntoNode, Node, NodeStatus, Split};
+    pub use crate::{electron, lattice, DispatchStatus, IntoNode, Node, NodeStatus, Nodes, Split};
 }
 
 /// Prepares the program: selects its mode and checks its registry.

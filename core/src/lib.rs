@@ -51,7 +51,7 @@ pub use executor::{
 };
 pub use graph::node::{IntoNode, Node, Split, TupleField};
 pub use graph::workflow::Workflow;
-pub use graph::{Arg, Graph, NodeId};
+pub use graph::{Arg, Graph, IntoTuple, NodeId, Nodes};
 pub use registry::{ElectronDef, LatticeDef, Registry};
 pub use status::{DispatchStatus, NodeStatus};
 pub use task::{Task, TaskError, TaskErrorKind, TaskOutcome, TaskSpec, Workdir};

@@ -14,9 +14,12 @@ mod electron;
 mod executor_attr;
 mod helpers;
 mod lattice;
+mod lattice_output;
 mod main_attr;
+mod nodes_derive;
 mod options;
 mod params;
+mod shapes;
 mod signature;
 
 use proc_macro::TokenStream;
@@ -41,6 +44,26 @@ pub fn electron(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn lattice(args: TokenStream, item: TokenStream) -> TokenStream {
     lattice::expand(args.into(), item.into()).into()
+}
+
+/// Makes a struct whose fields can be nodes: `#[derive(orbital::Nodes)]` on a struct writes
+/// `Stats::nodes(total, count) -> Node<Stats>` (one argument per field, in order, each a node
+/// or a constant of that field's type), so that a lattice returning `Stats` can end in it, or
+/// an electron taking a `Stats` can be given one. The struct must be `Serialize` and
+/// `Deserialize`; enums, unions, generic and fieldless structs are refused.
+///
+/// ```ignore
+/// #[derive(serde::Serialize, serde::Deserialize, orbital::Nodes)]
+/// struct Stats { total: f64, count: usize }
+///
+/// #[lattice]
+/// fn stats(xs: Vec<f64>) -> Stats {
+///     Stats::nodes(total(xs.clone()), count(xs))
+/// }
+/// ```
+#[proc_macro_derive(Nodes)]
+pub fn derive_nodes(item: TokenStream) -> TokenStream {
+    nodes_derive::expand(item.into()).into()
 }
 
 /// Marks the program's `main`: selects the mode of the binary (driver, task runner, Lambda)
