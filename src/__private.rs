@@ -9,7 +9,7 @@ pub use futures::future::BoxFuture;
 pub use inventory;
 pub use orbital_core::builder;
 pub use orbital_core::codec::CodecError;
-pub use orbital_core::graph::{assemble, Arg, Composite, NodeId};
+pub use orbital_core::graph::{Arg, Assembly, Composite, NodeId};
 pub use orbital_core::program::{record as record_program, Recorded as ProgramRecord};
 pub use orbital_core::registry::{
     Args, CallDep, CallResult, ElectronDef, ElectronEntry, Helpers, Invoke, LatticeDef,

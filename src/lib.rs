@@ -43,9 +43,9 @@ pub use orbital_core::{
     codec, config, detach, draw, executor, get_result, graph, registry, resume, store, wait,
     Batching, CancelOutcome, Config, ConfigError, Data, Dispatch, DispatchResult, DispatchStatus,
     Error, Executor, ExecutorContext, ExecutorError, IntoExecutor, IntoNode, IntoTuple, JobHandle,
-    JobState, Node, NodeFailure, NodeId, Nodes, NodeResult, NodeStatus, Progress, Redispatch, Registry, Result,
-    Runtime, RuntimeBuilder, Split, Task, TaskError, TaskErrorKind, TaskOutcome, TaskSpec,
-    TypeInfo, Untyped, Workflow,
+    JobState, Node, NodeFailure, NodeId, NodeResult, NodeStatus, Nodes, Progress, Redispatch,
+    Registry, Result, Runtime, RuntimeBuilder, Split, Task, TaskError, TaskErrorKind, TaskOutcome,
+    TaskSpec, TypeInfo, Untyped, Workflow,
 };
 pub use orbital_macros::{electron, executor, lattice, main, Nodes};
 

@@ -108,8 +108,10 @@ fn maps(names: Vec<String>) -> (String, Vec<(u32, f64)>) {
         .enumerate()
         .map(|(i, n)| (n.clone(), square(i as f64)))
         .collect();
-    let by_index: BTreeMap<u32, Node<f64>> =
-        (0..names.len() as u32).rev().map(|i| (i, square(f64::from(i)))).collect();
+    let by_index: BTreeMap<u32, Node<f64>> = (0..names.len() as u32)
+        .rev()
+        .map(|i| (i, square(f64::from(i))))
+        .collect();
     (best(&scores), ordered(by_index))
 }
 
@@ -137,10 +139,7 @@ async fn a_lattice_returns_a_tuple_of_nodes() -> orbital::Result<()> {
     assert_eq!(result.output()?, (7.0, 3));
 
     let mixed = rt.dispatch(mixed::build(xs.clone())).await?.wait().await?;
-    assert_eq!(
-        mixed.output()?,
-        (7.0, 3, vec![2, 2, 2], "fixed".to_owned())
-    );
+    assert_eq!(mixed.output()?, (7.0, 3, vec![2, 2, 2], "fixed".to_owned()));
 
     let named = rt.dispatch(named_tuple::build(xs)).await?.wait().await?;
     assert_eq!(named.output()?, (3, "3 values".to_owned()));

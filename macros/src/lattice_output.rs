@@ -11,7 +11,7 @@
 //!   `IntoTuple<Out>`: a `Node<Out>`, or a tuple of nodes and constants.
 
 use proc_macro2::{Span, TokenStream};
-use quote::{format_ident, quote, quote_spanned};
+use quote::{format_ident, quote, quote_spanned, ToTokens};
 use syn::spanned::Spanned;
 use syn::{Expr, ItemFn, Stmt, Type};
 
@@ -94,7 +94,7 @@ pub fn expand(
                     tail.elems.len(),
                 ),
             );
-            let tr = quote!(::orbital::__private::IntoTuple<#out_ty>);
+            let tr = shapes::into_trait_of(&out_ty, "IntoTuple", out_span);
             return LatticeOutput {
                 trait_defs: TokenStream::new(),
                 body_ret: out_ty.clone(),
@@ -113,23 +113,32 @@ pub fn expand(
                  type `{{Self}}`"
             );
             let label = format!("expected `{t}` or `Node<{t}>`, found `{{Self}}`");
-            let note = shapes::arg_note(ty, &format!("element {i} of the output"));
-            trait_defs.extend(marker(vis, cfgs, &tr, ty.span(), &message, &label, &note, {
-                quote!(::orbital::__private::IntoNode<#ty>)
-            }));
+            let note = shapes::arg_note(ty, &format!("element {i}"));
+            let bound = shapes::into_trait_of(ty, "IntoNode", ty.span());
+            trait_defs.extend(marker(
+                vis,
+                cfgs,
+                &tr,
+                ty.span(),
+                &message,
+                &label,
+                &note,
+                bound,
+            ));
             rets.push(impl_of(ty, &tr));
         }
         return LatticeOutput {
             trait_defs,
-            body_ret: quote! { (#(#rets,)*) },
+            body_ret: tuple_of(declared, quote! { #(#rets,)* }),
             body_override: None,
             error: None,
             kind: Kind::Elements(elems.iter().map(|t| (*t).clone()).collect()),
         };
     }
     let tr = format_ident!("__orbital_{}__return", name, span = out_span);
-    let message =
-        format!("lattice `{name}` returns `{out_text}`, but its body's value is of type `{{Self}}`");
+    let message = format!(
+        "lattice `{name}` returns `{out_text}`, but its body's value is of type `{{Self}}`"
+    );
     let (bound, label, note) = match &elems {
         Some(elems) => {
             let nodes: Vec<String> = elems
@@ -137,7 +146,7 @@ pub fn expand(
                 .map(|e| format!("Node<{}>", shapes::escape(&signature::type_text(e))))
                 .collect();
             (
-                quote!(::orbital::__private::IntoTuple<#out_ty>),
+                shapes::into_trait_of(&out_ty, "IntoTuple", out_span),
                 format!(
                     "expected `{out_text}`, a tuple of nodes and constants, or `Node<{out_text}>`, \
                      found `{{Self}}`"
@@ -151,7 +160,7 @@ pub fn expand(
             )
         }
         None => (
-            quote!(::orbital::__private::IntoNode<#out_ty>),
+            shapes::into_trait_of(&out_ty, "IntoNode", out_span),
             format!("expected `{out_text}` or `Node<{out_text}>`, found `{{Self}}`"),
             format!(
                 "a lattice's output is the value of its body: a `Node<{out_text}>` (the output of \
@@ -159,7 +168,16 @@ pub fn expand(
             ),
         ),
     };
-    let trait_defs = marker(vis, cfgs, &tr, out_span, &message, &label, &note, bound.clone());
+    let trait_defs = marker(
+        vis,
+        cfgs,
+        &tr,
+        out_span,
+        &message,
+        &label,
+        &note,
+        bound.clone(),
+    );
     // Spanned on the declared output type: as for rustc's own `-> impl Trait`, the error lands
     // there, and labels the body's value with the type it has.
     let body_ret = match &func.sig.output {
@@ -176,6 +194,16 @@ pub fn expand(
         error: None,
         kind: Kind::Whole(bound),
     }
+}
+
+/// `(inner)`, its parentheses spanned on those of the declared tuple type: where rustc puts an
+/// error about the tuple `__body` returns.
+fn tuple_of(declared: Option<&Type>, inner: TokenStream) -> TokenStream {
+    let mut group = proc_macro2::Group::new(proc_macro2::Delimiter::Parenthesis, inner);
+    if let Some(Type::Tuple(t)) = declared {
+        group.set_span(t.paren_token.span.join());
+    }
+    group.into_token_stream()
 }
 
 /// `impl Trait`, spanned over the user's type `ty`.

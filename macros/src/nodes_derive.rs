@@ -22,23 +22,22 @@ pub fn expand(item: TokenStream) -> TokenStream {
 fn expand_checked(item: TokenStream) -> syn::Result<TokenStream> {
     let input: DeriveInput = syn::parse2(item)?;
     let name = &input.ident;
-    let fields = match &input.data {
-        Data::Struct(s) => &s.fields,
-        Data::Enum(e) => {
-            return Err(syn::Error::new_spanned(
+    let fields =
+        match &input.data {
+            Data::Struct(s) => &s.fields,
+            Data::Enum(e) => return Err(syn::Error::new_spanned(
                 e.enum_token,
                 "`#[derive(Nodes)]` goes on a struct with fields: an enum's value is one variant, \
                  which nodes cannot choose while the graph is built; return the node of an \
                  electron that makes it",
-            ))
-        }
-        Data::Union(u) => {
-            return Err(syn::Error::new_spanned(
-                u.union_token,
-                "`#[derive(Nodes)]` goes on a struct with fields, not a union",
-            ))
-        }
-    };
+            )),
+            Data::Union(u) => {
+                return Err(syn::Error::new_spanned(
+                    u.union_token,
+                    "`#[derive(Nodes)]` goes on a struct with fields, not a union",
+                ))
+            }
+        };
     if !input.generics.params.is_empty() || input.generics.where_clause.is_some() {
         return Err(syn::Error::new_spanned(
             &input.generics,
@@ -79,8 +78,9 @@ fn expand_checked(item: TokenStream) -> syn::Result<TokenStream> {
     for ((p, ty), label) in params.iter().zip(&types).zip(&labels) {
         let tr = format_ident!("__orbital_{}__{}", name, p, span = ty.span());
         let t = shapes::escape(&crate::signature::type_text(ty));
-        let message =
-            format!("`{name}::nodes` takes `{label}: {t}`, but this argument is of type `{{Self}}`");
+        let message = format!(
+            "`{name}::nodes` takes `{label}: {t}`, but this argument is of type `{{Self}}`"
+        );
         let label_text = format!("expected `{t}` or `Node<{t}>`, found `{{Self}}`");
         let note = format!(
             "each argument of `{name}::nodes` is a field of `{name}`: {}",
@@ -113,6 +113,8 @@ fn expand_checked(item: TokenStream) -> syn::Result<TokenStream> {
         quote!(#name ( #(#params),* ))
     };
     let name_str = name.to_string();
+    // Spanned on the struct's name: where a missing `Serialize` or `Deserialize` is reported.
+    let assembly = quote_spanned! {name.span()=> ::orbital::__private::Assembly::<#name>::new() };
     let doc = format!(
         "A `Node<{name}>` whose fields come from nodes or constants, one argument per field in \
          order (`{}`): inside a `#[lattice]` body, where a `{name}` is expected. Written by \
@@ -135,9 +137,8 @@ fn expand_checked(item: TokenStream) -> syn::Result<TokenStream> {
             #[doc = #doc]
             #[allow(clippy::too_many_arguments, dead_code)]
             #vis fn nodes(#(#node_params),*) -> ::orbital::__private::Node<Self> {
-                ::orbital::__private::assemble::<Self>(
-                    ::orbital::__private::smallvec![#(#node_args),*],
-                )
+                const ASSEMBLY: ::orbital::__private::Assembly<#name> = #assembly;
+                ASSEMBLY.record(::orbital::__private::smallvec![#(#node_args),*])
             }
         }
     })

@@ -3,8 +3,9 @@
 //! conversions themselves are in orbital-core (`graph/shapes.rs`); here is only what the
 //! expansion needs to pick a trait and to word a diagnostic.
 
-use proc_macro2::TokenStream;
-use quote::quote;
+use proc_macro2::{Span, TokenStream};
+use quote::{quote_spanned, ToTokens};
+use syn::spanned::Spanned;
 use syn::{GenericArgument, PathArguments, Type};
 
 use crate::signature::type_text;
@@ -20,20 +21,29 @@ pub fn escape(s: &str) -> String {
 /// The elements of a written tuple type of 1 to [`MAX_TUPLE`] elements.
 pub fn tuple_elems(ty: &Type) -> Option<Vec<&Type>> {
     match ty {
-        Type::Tuple(t) if (1..=MAX_TUPLE).contains(&t.elems.len()) => Some(t.elems.iter().collect()),
+        Type::Tuple(t) if (1..=MAX_TUPLE).contains(&t.elems.len()) => {
+            Some(t.elems.iter().collect())
+        }
         Type::Paren(p) => tuple_elems(&p.elem),
         _ => None,
     }
 }
 
 /// The trait a value given where `ty` is expected must implement: `IntoTuple<ty>` for a
-/// written tuple type, else `IntoNode<ty>`.
+/// written tuple type, else `IntoNode<ty>`; spanned on `ty`, so that a note about the bound
+/// points at the user's type.
 pub fn into_trait(ty: &Type) -> TokenStream {
     if tuple_elems(ty).is_some() {
-        quote!(::orbital::__private::IntoTuple<#ty>)
+        quote_spanned!(ty.span()=> ::orbital::__private::IntoTuple<#ty>)
     } else {
-        quote!(::orbital::__private::IntoNode<#ty>)
+        quote_spanned!(ty.span()=> ::orbital::__private::IntoNode<#ty>)
     }
+}
+
+/// `::orbital::__private::{tr}<#ty>`, spanned at `span`.
+pub fn into_trait_of(ty: &impl ToTokens, tr: &str, span: Span) -> TokenStream {
+    let tr = quote::format_ident!("{}", tr, span = span);
+    quote_spanned!(span=> ::orbital::__private::#tr<#ty>)
 }
 
 /// The generic arguments of the last segment of a path type named `name`.
@@ -124,8 +134,14 @@ mod tests {
         assert!(vec_elem(&ty("HashMap<String, u8>")).is_none());
         let map = ty("std::collections::HashMap<String, u8>");
         let (kind, k, v) = map_parts(&map).unwrap();
-        assert_eq!((kind, type_text(k), type_text(v)), ("HashMap", "String".into(), "u8".into()));
-        assert_eq!(map_parts(&ty("BTreeMap<u8, Vec<f64>>")).unwrap().0, "BTreeMap");
+        assert_eq!(
+            (kind, type_text(k), type_text(v)),
+            ("HashMap", "String".into(), "u8".into())
+        );
+        assert_eq!(
+            map_parts(&ty("BTreeMap<u8, Vec<f64>>")).unwrap().0,
+            "BTreeMap"
+        );
         assert!(map_parts(&ty("Vec<u8>")).is_none());
         assert_eq!(tuple_elems(&ty("(f64, usize)")).unwrap().len(), 2);
         assert_eq!(tuple_elems(&ty("(f64,)")).unwrap().len(), 1);
@@ -135,7 +151,8 @@ mod tests {
 
     #[test]
     fn notes_name_the_shape() {
-        assert!(arg_note(&ty("HashMap<String, f64>"), "an argument").contains("`HashMap<String, Node<f64>>`"));
+        assert!(arg_note(&ty("HashMap<String, f64>"), "an argument")
+            .contains("`HashMap<String, Node<f64>>`"));
         assert!(arg_note(&ty("(f64, usize)"), "an argument").contains("`(Node<f64>, Node<usize>)`"));
         assert_eq!(escape("[u8; {N}]"), "[u8; {{N}}]");
     }

@@ -298,7 +298,9 @@ pub fn arg_traits(
         let message =
             format!("{what} `{name}` takes `{id}: {t}`, but this argument is of type `{{Self}}`");
         let label = if shapes::tuple_elems(ty).is_some() {
-            format!("expected `{t}`, a tuple of nodes and constants, or `Node<{t}>`, found `{{Self}}`")
+            format!(
+                "expected `{t}`, a tuple of nodes and constants, or `Node<{t}>`, found `{{Self}}`"
+            )
         } else {
             format!("expected `{t}` or `Node<{t}>`, found `{{Self}}`")
         };

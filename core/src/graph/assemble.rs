@@ -5,6 +5,8 @@
 //! without a task (like a tuple split). Going through the struct's own `Serialize` keeps every
 //! `#[serde(..)]` attribute of the struct meaningful.
 
+use std::marker::PhantomData;
+
 use bytes::Bytes;
 use smallvec::SmallVec;
 
@@ -33,10 +35,10 @@ use crate::executor::ExecutorSel;
 /// }
 /// assert_eq!(Stats::from_fields((1.5, (2, ()))), Stats { total: 1.5, count: 2 });
 /// ```
-pub trait Nodes: Data {
+pub trait Nodes: Sized {
     /// The fields, in order, as a nested tuple ending in `()`: `(A, (B, (C, ())))`. Its
     /// encoding is the fields' encodings one after another.
-    type Fields: Data;
+    type Fields;
     /// The struct's name, the assemble node's name.
     const NAME: &'static str;
     /// The fields' names, the labels of the node's edges in.
@@ -46,29 +48,58 @@ pub trait Nodes: Data {
 }
 
 /// Decodes the fields, makes the struct, encodes it.
-fn assemble_value<T: Nodes>(fields: &[u8]) -> Result<Bytes, CodecError> {
+fn assemble_value<T: Nodes + Data>(fields: &[u8]) -> Result<Bytes, CodecError>
+where
+    T::Fields: Data,
+{
     codec::encode(&T::from_fields(codec::decode::<T::Fields>(fields)?))
 }
 
-/// Records the assemble node of a `T` whose fields come from `fields` (one per field, in
-/// order), in the current lattice body. Used by the code of `#[derive(orbital::Nodes)]`.
-///
-/// # Panics
-/// When no lattice body is being built on this thread.
+/// What the assemble node of a `T` needs. Used by the code of `#[derive(orbital::Nodes)]`:
+/// `Assembly::<T>::new()`, spanned on the struct's name, is the one place where `T: Data` is
+/// checked (as `DataFns` is for an electron's types).
 #[doc(hidden)]
-pub fn assemble<T: Nodes>(fields: SmallVec<[Arg; 2]>) -> Node<T> {
-    Node::from_id(builder::record(NodeSpec {
-        op: Op::Assemble {
-            fields: T::FIELDS,
-            assemble: assemble_value::<T>,
+pub struct Assembly<T> {
+    ty: TypeInfo,
+    assemble: fn(&[u8]) -> Result<Bytes, CodecError>,
+    _t: PhantomData<fn() -> T>,
+}
+
+impl<T: Nodes> Assembly<T> {
+    /// The functions of `T`. The bound is the function's, so that a missing one is reported as
+    /// `T: Data`, with its message.
+    #[allow(clippy::new_without_default)]
+    pub const fn new() -> Self
+    where
+        T: Data,
+        T::Fields: Data,
+    {
+        Assembly {
             ty: TypeInfo::of::<T>(),
-        },
-        name: T::NAME.to_owned(),
-        args: fields,
-        after: Default::default(),
-        executor: ExecutorSel::local(),
-        retries: 0,
-        time_limit: None,
-        parent: None,
-    }))
+            assemble: assemble_value::<T>,
+            _t: PhantomData,
+        }
+    }
+
+    /// Records the assemble node of a `T` whose fields come from `fields` (one per field, in
+    /// order), in the current lattice body.
+    ///
+    /// # Panics
+    /// When no lattice body is being built on this thread.
+    pub fn record(&self, fields: SmallVec<[Arg; 2]>) -> Node<T> {
+        Node::from_id(builder::record(NodeSpec {
+            op: Op::Assemble {
+                fields: T::FIELDS,
+                assemble: self.assemble,
+                ty: self.ty,
+            },
+            name: T::NAME.to_owned(),
+            args: fields,
+            after: Default::default(),
+            executor: ExecutorSel::local(),
+            retries: 0,
+            time_limit: None,
+            parent: None,
+        }))
+    }
 }

@@ -71,7 +71,10 @@ impl Composite {
     fn make(shape: Shape, parts: Vec<Arg>) -> Arg {
         let c = Composite {
             shape,
-            deps: parts.iter().flat_map(|p| p.deps().iter().copied()).collect(),
+            deps: parts
+                .iter()
+                .flat_map(|p| p.deps().iter().copied())
+                .collect(),
             parts,
         };
         if c.deps.is_empty() {

@@ -17,7 +17,7 @@ mod shapes;
 pub(crate) mod workflow;
 
 pub use arg::{Arg, NodeId};
-pub use assemble::{assemble, Nodes};
+pub use assemble::{Assembly, Nodes};
 pub use composite::{Composite, Shape};
-pub use shapes::IntoTuple;
 pub use model::{Graph, NodeSpec, Op};
+pub use shapes::IntoTuple;

@@ -45,12 +45,8 @@ impl Run {
                 }
                 Op::Assemble { assemble, .. } => {
                     let mut fields = Vec::new();
-                    let output_of = |id: NodeId| {
-                        self.nodes[id.0 as usize]
-                            .output
-                            .clone()
-                            .unwrap_or_default()
-                    };
+                    let output_of =
+                        |id: NodeId| self.nodes[id.0 as usize].output.clone().unwrap_or_default();
                     for arg in &spec.args {
                         fields.extend_from_slice(&arg.value(&output_of));
                     }
