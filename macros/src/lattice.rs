@@ -141,8 +141,8 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         Some(b) => (b.clone(), quote!(#[allow(unused_variables)])),
         None => (func.block.to_token_stream(), TokenStream::new()),
     };
-    let into_output = output.into_arg(quote!(Self::__body(#(#idents),*)));
-    let into_output_def = output.into_arg(quote!(#name::__body(#(#idents),*)));
+    let into_output = output.arg_of(quote!(Self::__body(#(#idents),*)));
+    let into_output_def = output.arg_of(quote!(#name::__body(#(#idents),*)));
     let struct_doc = format!(
         "The lattice `{name_str}`: `{name_str}::build(..)` builds its graph, `{name_str}::dispatch(..)` runs it."
     );

@@ -38,7 +38,7 @@ enum Kind {
 
 impl LatticeOutput {
     /// `value` (of the type `__body` returns) as the lattice output's `Arg`.
-    pub fn into_arg(&self, value: TokenStream) -> TokenStream {
+    pub fn arg_of(&self, value: TokenStream) -> TokenStream {
         match &self.kind {
             Kind::Whole(tr) => quote! { <_ as #tr>::into_arg(#value) },
             Kind::Elements(elems) => {

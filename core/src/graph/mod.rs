@@ -8,7 +8,6 @@
 mod arg;
 mod assemble;
 pub mod builder;
-mod composite;
 pub mod draw;
 mod model;
 pub(crate) mod node;
@@ -16,8 +15,7 @@ pub mod registry;
 mod shapes;
 pub(crate) mod workflow;
 
-pub use arg::{Arg, NodeId};
+pub use arg::{Arg, Composite, NodeId, Shape};
 pub use assemble::{Assembly, Nodes};
-pub use composite::{Composite, Shape};
 pub use model::{Graph, NodeSpec, Op};
 pub use shapes::IntoTuple;

@@ -5,7 +5,7 @@ use std::collections::{BTreeMap, HashMap};
 
 use bytes::Bytes;
 
-use super::composite::Composite;
+use super::arg::Composite;
 use super::node::{IntoNode, Node};
 use super::Arg;
 use crate::codec;
