@@ -27,7 +27,9 @@ use proc_macro::TokenStream;
 /// Makes a function an electron: a task of a workflow.
 ///
 /// Inside a `#[lattice]` body, calling it records a node and returns a `Node<T>`; its
-/// parameters take a value, a `Node` of that type, or (for `Vec<T>`) a `Vec<Node<T>>`.
+/// parameters take a value, a `Node` of that type, for `Vec<T>` a `Vec<Node<T>>`, for a
+/// `HashMap<K, V>` (or `BTreeMap`) a map of `Node<V>`, and for a tuple a tuple of nodes and
+/// constants.
 /// `name::call(..)` runs the plain function. Options: `executor = "name"` (or an expression
 /// giving an executor), `retries = N`, `time_limit = "30s"` (or a `Duration` expression), and
 /// `name = "stable::name"`.
@@ -38,7 +40,9 @@ pub fn electron(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Makes a function a lattice: a workflow whose body calls electrons.
 ///
-/// `name::build(..)` builds its graph, `name::dispatch(..)` builds and runs it. Called inside
+/// `name::build(..)` builds its graph, `name::dispatch(..)` builds and runs it. Its body's value
+/// is its output: a node, a constant, or for a tuple output (`-> (A, B)`) a tuple of nodes and
+/// constants, each element checked on its own. Called inside
 /// another lattice, it is a sub-lattice, built at run time when its inputs are known. Options:
 /// `executor = "name"` (the default executor of its electrons) and `name = "stable::name"`.
 #[proc_macro_attribute]

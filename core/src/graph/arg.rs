@@ -93,6 +93,15 @@ impl Arg {
 }
 
 /// How the parts of a [`Composite`] make its encoding.
+///
+/// ```
+/// use orbital_core::graph::{Composite, Shape};
+/// use orbital_core::{Arg, NodeId};
+/// let arg = Composite::tuple(vec![Arg::Node(NodeId(0)), Arg::Node(NodeId(1))]);
+/// let Arg::Composite(c) = arg else { unreachable!() };
+/// assert_eq!(c.shape(), Shape::Tuple);
+/// assert_eq!(c.parts().len(), 2);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Shape {
     /// A tuple: the parts one after another.
