@@ -9,7 +9,7 @@ pub use futures::future::BoxFuture;
 pub use inventory;
 pub use orbital_core::builder;
 pub use orbital_core::codec::CodecError;
-pub use orbital_core::graph::{Arg, NodeId};
+pub use orbital_core::graph::{Arg, Assembly, Composite, NodeId};
 pub use orbital_core::program::{record as record_program, Recorded as ProgramRecord};
 pub use orbital_core::registry::{
     Args, CallDep, CallResult, ElectronDef, ElectronEntry, Helpers, Invoke, LatticeDef,
@@ -17,8 +17,8 @@ pub use orbital_core::registry::{
 };
 pub use orbital_core::transfer::{self, Transfer};
 pub use orbital_core::{
-    Data, Dispatch, ExecutorChoice, ExecutorSel, IntoExecutor, IntoNode, Node, Result, TaskError,
-    TypeInfo, Workflow,
+    Data, Dispatch, ExecutorChoice, ExecutorSel, IntoExecutor, IntoNode, IntoTuple, Node, Nodes,
+    Result, TaskError, TypeInfo, Workflow,
 };
 pub use smallvec::{smallvec, SmallVec};
 pub use typetag;

@@ -43,11 +43,46 @@ pub use orbital_core::{
     codec, config, covalent_keys, detach, draw, executor, get_result, graph, registry, resume,
     store, wait, Batching, CancelOutcome, Config, ConfigError, Data, Dispatch, DispatchResult,
     DispatchStatus, Error, Executor, ExecutorContext, ExecutorError, IntoExecutor, IntoNode,
-    JobHandle, JobState, Node, NodeFailure, NodeId, NodeResult, NodeStatus, Progress, Redispatch,
-    Registry, Result, Runtime, RuntimeBuilder, Split, Task, TaskError, TaskErrorKind, TaskOutcome,
-    TaskSpec, TypeInfo, Untyped, Workflow,
+    IntoTuple, JobHandle, JobState, Node, NodeFailure, NodeId, NodeResult, NodeStatus, Nodes,
+    Progress, Redispatch, Registry, Result, Runtime, RuntimeBuilder, Split, Task, TaskError,
+    TaskErrorKind, TaskOutcome, TaskSpec, TypeInfo, Untyped, Workflow,
 };
 pub use orbital_macros::{electron, executor, lattice, main};
+
+/// `#[derive(orbital::Nodes)]`: a struct whose fields can be nodes. It writes
+/// `Stats::nodes(..) -> Node<Stats>`, one argument per field in order, each a node or a
+/// constant of the field's type, and implements the [`Nodes`](trait@Nodes) trait. The node
+/// it records makes the struct in the dispatcher, without a task. See the README, "Composite
+/// shapes".
+///
+/// ```
+/// use orbital::prelude::*;
+///
+/// #[derive(serde::Serialize, serde::Deserialize, orbital::Nodes)]
+/// struct Stats {
+///     total: f64,
+///     count: usize,
+/// }
+///
+/// #[electron]
+/// fn total(xs: Vec<f64>) -> f64 {
+///     xs.iter().sum()
+/// }
+///
+/// #[electron]
+/// fn count(xs: Vec<f64>) -> usize {
+///     xs.len()
+/// }
+///
+/// #[lattice]
+/// fn stats(xs: Vec<f64>) -> Stats {
+///     Stats::nodes(total(xs.clone()), count(xs))
+/// }
+///
+/// let workflow = stats::build(vec![1.0, 2.5]);
+/// assert_eq!(workflow.graph().len(), 3); // total, count, and the `Stats` node
+/// ```
+pub use orbital_macros::Nodes;
 
 /// File transfers around a task: Covalent's `TransferFromRemote` and `TransferToRemote`.
 ///
@@ -73,7 +108,7 @@ pub mod executors {
 
 /// What a workflow file needs: `use orbital::prelude::*;`.
 pub mod prelude {
-    pub use crate::{electron, lattice, DispatchStatus, IntoNode, Node, NodeStatus, Split};
+    pub use crate::{electron, lattice, DispatchStatus, IntoNode, Node, NodeStatus, Nodes, Split};
 }
 
 /// Prepares the program: selects its mode and checks its registry.

@@ -5,12 +5,14 @@
 //! (`--driver DB MARKERS`), resumed with `--orbital-resume ID` (what `orbital resume` runs), or
 //! run the tests (no arguments).
 
+use std::collections::BTreeMap;
 use std::io::{BufRead, BufReader};
 use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use orbital::prelude::*;
+use serde::{Deserialize, Serialize};
 
 /// One step: leaves a marker naming the process that ran it, then takes a while.
 #[electron]
@@ -33,6 +35,26 @@ fn steps(markers: String) -> u64 {
     total(parts)
 }
 
+/// The same steps gathered in composite shapes: a map of nodes into an electron, and a tuple
+/// and a struct of nodes as the output.
+#[derive(Debug, PartialEq, Serialize, Deserialize, orbital::Nodes)]
+struct Tally {
+    total: u64,
+    largest: u64,
+}
+
+#[electron]
+fn largest(by_step: BTreeMap<u64, u64>) -> u64 {
+    by_step.values().copied().max().unwrap_or(0)
+}
+
+#[lattice]
+fn shaped_steps(markers: String) -> (u64, Tally) {
+    let parts: BTreeMap<u64, Node<u64>> = (0..8).map(|i| (i, step(i, markers.clone()))).collect();
+    let t = total(parts.values().copied().collect::<Vec<_>>());
+    (t, Tally::nodes(t, largest(parts)))
+}
+
 const ONE_AT_A_TIME: &str = "[executors.local]\nmax_concurrency = 1\n";
 
 fn runtime(db: &Path) -> orbital::Result<orbital::Runtime> {
@@ -45,14 +67,22 @@ fn runtime(db: &Path) -> orbital::Result<orbital::Runtime> {
         .build()
 }
 
-/// `--driver DB MARKERS`: dispatch, print the id, wait (until killed).
-fn driver(db: &str, markers: &str) -> orbital::Result<()> {
+/// `--driver DB MARKERS [shaped]`: dispatch `steps` (or `shaped_steps`), print the id, wait
+/// (until killed).
+fn driver(db: &str, markers: &str, shaped: bool) -> orbital::Result<()> {
     let rt = tokio::runtime::Runtime::new().expect("tokio");
     rt.block_on(async {
         let runtime = runtime(Path::new(db))?;
-        let dispatch = runtime.dispatch(steps::build(markers.to_owned())).await?;
-        println!("{}", dispatch.id());
-        dispatch.wait().await?;
+        let markers = markers.to_owned();
+        if shaped {
+            let dispatch = runtime.dispatch(shaped_steps::build(markers)).await?;
+            println!("{}", dispatch.id());
+            dispatch.wait().await?;
+        } else {
+            let dispatch = runtime.dispatch(steps::build(markers)).await?;
+            println!("{}", dispatch.id());
+            dispatch.wait().await?;
+        }
         Ok(())
     })
 }
@@ -70,10 +100,22 @@ fn markers_of(dir: &Path, step: u64) -> Vec<String> {
 
 /// Starts a driver, waits until `completed` steps are stored as completed, kills it with SIGKILL.
 fn start_and_kill(db: &Path, markers: &Path, completed: usize) -> (String, u32) {
-    let mut child = Command::new(std::env::current_exe().expect("exe"))
-        .arg("--driver")
-        .arg(db)
-        .arg(markers)
+    start_and_kill_lattice(db, markers, completed, false)
+}
+
+/// [`start_and_kill`], of `shaped_steps` when `shaped`.
+fn start_and_kill_lattice(
+    db: &Path,
+    markers: &Path,
+    completed: usize,
+    shaped: bool,
+) -> (String, u32) {
+    let mut command = Command::new(std::env::current_exe().expect("exe"));
+    command.arg("--driver").arg(db).arg(markers);
+    if shaped {
+        command.arg("shaped");
+    }
+    let mut child = command
         .stdout(Stdio::piped())
         .spawn()
         .expect("driver process");
@@ -111,10 +153,16 @@ fn start_and_kill(db: &Path, markers: &Path, completed: usize) -> (String, u32) 
 fn check_resumed(db: &Path, markers: &Path, id: &str, killed_pid: u32, resumer_pid: Option<u32>) {
     let r = runtime(db).unwrap().get_result(id).unwrap();
     assert_eq!(r.status(), DispatchStatus::Completed, "{:?}", r.error());
-    assert_eq!(
-        r.output_as::<u64>().unwrap(),
-        (0..8).map(|i| i * 10).sum::<u64>()
-    );
+    let sum = (0..8).map(|i| i * 10).sum::<u64>();
+    if r.lattice().ends_with("shaped_steps") {
+        let tally = Tally {
+            total: sum,
+            largest: 70,
+        };
+        assert_eq!(r.output_as::<(u64, Tally)>().unwrap(), (sum, tally));
+    } else {
+        assert_eq!(r.output_as::<u64>().unwrap(), sum);
+    }
     let mut reused = 0;
     for i in 0..8u64 {
         let m = markers_of(markers, i);
@@ -167,6 +215,32 @@ fn resume_through_the_api() {
         runtime.shutdown().await.unwrap();
     });
     check_resumed(&db, &markers, &id, killed, Some(std::process::id()));
+}
+
+/// A lattice whose output is a tuple with a struct of nodes in it, and whose electron takes a
+/// map of nodes, resumes like any other.
+fn resume_composite_shapes() {
+    let dir = tempfile::tempdir().unwrap();
+    let (db, markers) = (dir.path().join("o.db"), dir.path().join("markers"));
+    std::fs::create_dir_all(&markers).unwrap();
+    let (id, killed) = start_and_kill_lattice(&db, &markers, 3, true);
+    let rt = tokio::runtime::Runtime::new().unwrap();
+    rt.block_on(async {
+        let runtime = runtime(&db).unwrap();
+        let resumed = runtime.resume(&id).await.expect("resume");
+        let result = tokio::time::timeout(Duration::from_secs(60), resumed.wait())
+            .await
+            .expect("hang guard")
+            .expect("resumed dispatch");
+        assert_eq!(result.status(), DispatchStatus::Completed);
+        runtime.shutdown().await.unwrap();
+    });
+    check_resumed(&db, &markers, &id, killed, Some(std::process::id()));
+    let r = runtime(&db).unwrap().get_result(&id).unwrap();
+    assert_eq!(
+        r.output_json(),
+        Some(serde_json::json!([280, {"total": 280, "largest": 70}]))
+    );
 }
 
 fn resume_through_the_program_mode() {
@@ -230,15 +304,17 @@ fn main() {
     }
     let args: Vec<String> = std::env::args().collect();
     if args.get(1).map(String::as_str) == Some("--driver") {
-        if let Err(e) = driver(&args[2], &args[3]) {
+        let shaped = args.get(4).map(String::as_str) == Some("shaped");
+        if let Err(e) = driver(&args[2], &args[3], shaped) {
             eprintln!("driver: {e}");
             std::process::exit(1);
         }
         return;
     }
     let filter: Option<&String> = args.iter().skip(1).find(|a| !a.starts_with('-'));
-    let tests: [(&str, fn()); 3] = [
+    let tests: [(&str, fn()); 4] = [
         ("resume_through_the_api", resume_through_the_api),
+        ("resume_composite_shapes", resume_composite_shapes),
         (
             "resume_through_the_program_mode",
             resume_through_the_program_mode,

@@ -78,6 +78,22 @@ pub fn encode_seq<'a>(items: impl ExactSizeIterator<Item = &'a Bytes> + Clone) -
     let len = items.len();
     let total: usize = items.clone().map(Bytes::len).sum();
     let mut out = Vec::with_capacity(total + 10);
+    write_len(&mut out, len);
+    for item in items {
+        out.extend_from_slice(item);
+    }
+    Bytes::from(out)
+}
+
+/// Appends the length of a sequence or map as postcard writes it before the elements: a
+/// varint (7 bits a byte, low bits first).
+///
+/// ```
+/// let mut out = Vec::new();
+/// orbital_core::codec::write_len(&mut out, 300);
+/// assert_eq!(out, [0xac, 0x02]);
+/// ```
+pub fn write_len(out: &mut Vec<u8>, len: usize) {
     let mut n = len as u64;
     loop {
         let byte = (n & 0x7f) as u8;
@@ -88,10 +104,6 @@ pub fn encode_seq<'a>(items: impl ExactSizeIterator<Item = &'a Bytes> + Clone) -
         }
         out.push(byte | 0x80);
     }
-    for item in items {
-        out.extend_from_slice(item);
-    }
-    Bytes::from(out)
 }
 
 #[cfg(test)]

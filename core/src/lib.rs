@@ -52,7 +52,7 @@ pub use executor::{
 };
 pub use graph::node::{IntoNode, Node, Split, TupleField};
 pub use graph::workflow::Workflow;
-pub use graph::{Arg, Graph, NodeId};
+pub use graph::{Arg, Graph, IntoTuple, NodeId, Nodes};
 /// Re-exported so that executor crates declare their [`covalent_keys::IgnoredKeys`] with
 /// `orbital_core::inventory::submit!`.
 pub use inventory;

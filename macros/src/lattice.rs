@@ -1,10 +1,10 @@
 //! `#[lattice]`.
 
 use proc_macro2::TokenStream;
-use quote::{format_ident, quote, quote_spanned};
-use syn::spanned::Spanned;
+use quote::{format_ident, quote, ToTokens};
 use syn::ItemFn;
 
+use crate::lattice_output;
 use crate::options;
 use crate::params;
 use crate::signature::{self, Output};
@@ -80,10 +80,6 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
     let signature_str = signature::display(name, &sig);
     let executor = options::executor_choice(&opts.executor);
     let out_ty = sig.output.node_type();
-    let out_span = match &func.sig.output {
-        syn::ReturnType::Default => name.span(),
-        syn::ReturnType::Type(_, t) => t.span(),
-    };
     let n = sig.params.len();
     let idents: Vec<_> = sig.params.iter().map(|p| &p.ident).collect();
     let typed_params: Vec<_> = sig
@@ -124,9 +120,8 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
         })
         .collect::<Vec<_>>();
 
-    // The body's value must be `IntoNode<Out>`: checked through a marker trait whose message
-    // names the lattice and both types.
-    let out_trait = format_ident!("__orbital_{}__return", name, span = out_span);
+    // The body's value must be `IntoNode<Out>` (or, for a tuple output, a tuple of them):
+    // checked through marker traits whose messages name the lattice and the types.
     let out_text = match &func.sig.output {
         syn::ReturnType::Default => "()".to_owned(),
         syn::ReturnType::Type(_, t) => match &sig.output {
@@ -134,35 +129,20 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             _ => signature::type_text(t),
         },
     };
-    let out_text = out_text.replace('{', "{{").replace('}', "}}");
-    let out_message = format!(
-        "lattice `{name}` returns `{out_text}`, but its body's value is of type `{{Self}}`"
-    );
-    let out_label = format!("expected `{out_text}` or `Node<{out_text}>`, found `{{Self}}`");
-    let out_note = format!(
-        "a lattice's output is the value of its body: a `Node<{out_text}>` (the output of an \
-         electron or sub-lattice) or a `{out_text}` (a constant)"
-    );
-    let out_trait_def = quote_spanned! {out_span=>
-        #(#cfgs)*
-        #[doc(hidden)]
-        #[allow(non_camel_case_types)]
-        #[diagnostic::on_unimplemented(message = #out_message, label = #out_label, note = #out_note)]
-        #vis trait #out_trait: ::orbital::__private::IntoNode<#out_ty> {}
-        #(#cfgs)*
-        impl<__T: ::orbital::__private::IntoNode<#out_ty>> #out_trait for __T {}
+    let declared = match &sig.output {
+        Output::Plain(t) => Some(t),
+        Output::Result { .. } => None,
     };
-    // Spanned on the declared output type: as for rustc's own `-> impl Trait`, the error lands
-    // there, and labels the body's value with the type it has.
-    let (first, last) = match &func.sig.output {
-        syn::ReturnType::Default => (name.span(), name.span()),
-        syn::ReturnType::Type(_, t) => signature::span_range(t),
+    let output = lattice_output::expand(&func, declared, out_ty.clone(), &out_text, &cfgs);
+    let out_trait_def = &output.trait_defs;
+    let body_ret = &output.body_ret;
+    let errors = errors.chain(output.error.iter().map(|e| e.to_compile_error()));
+    let (body, body_allow) = match &output.body_override {
+        Some(b) => (b.clone(), quote!(#[allow(unused_variables)])),
+        None => (func.block.to_token_stream(), TokenStream::new()),
     };
-    let impl_token = quote_spanned! {first=> impl };
-    let out_trait_last = format_ident!("{}", out_trait, span = last);
-    let body_ret = quote! { #impl_token #out_trait_last };
-    let body = &func.block;
-    let into_output = quote! { <_ as ::orbital::__private::IntoNode<#out_ty>>::into_arg };
+    let into_output = output.arg_of(quote!(Self::__body(#(#idents),*)));
+    let into_output_def = output.arg_of(quote!(#name::__body(#(#idents),*)));
     let struct_doc = format!(
         "The lattice `{name_str}`: `{name_str}::build(..)` builds its graph, `{name_str}::dispatch(..)` runs it."
     );
@@ -192,7 +172,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             #[allow(clippy::too_many_arguments, dead_code)]
             #vis fn build(#(#typed_params),*) -> ::orbital::__private::Workflow<#out_ty> {
                 let __inputs = ::std::vec![#(#encodes),*];
-                ::orbital::__private::Workflow::build(&#def, __inputs, move || #into_output(Self::__body(#(#idents),*)))
+                ::orbital::__private::Workflow::build(&#def, __inputs, move || #into_output)
             }
 
             /// Builds the workflow for these inputs and dispatches it on the global runtime.
@@ -226,6 +206,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
             #[doc(hidden)]
             #(#other_attrs)*
             #[allow(clippy::too_many_arguments, unused_mut)]
+            #body_allow
             #vis fn __body(#(#typed_params),*) -> #body_ret #body
 
             #(#arg_fns_defs)*
@@ -253,7 +234,7 @@ pub fn expand(args: TokenStream, item: TokenStream) -> TokenStream {
                 ) -> ::core::result::Result<::orbital::__private::Arg, ::orbital::__private::TaskError> {
                     ::orbital::__private::check_arity(&__args, #n, #name_str)?;
                     #(#decodes)*
-                    ::core::result::Result::Ok(#into_output(#name::__body(#(#idents),*)))
+                    ::core::result::Result::Ok(#into_output_def)
                 }
                 __orbital_build
             },

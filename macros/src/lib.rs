@@ -14,9 +14,12 @@ mod electron;
 mod executor_attr;
 mod helpers;
 mod lattice;
+mod lattice_output;
 mod main_attr;
+mod nodes_derive;
 mod options;
 mod params;
+mod shapes;
 mod signature;
 
 use proc_macro::TokenStream;
@@ -24,7 +27,9 @@ use proc_macro::TokenStream;
 /// Makes a function an electron: a task of a workflow.
 ///
 /// Inside a `#[lattice]` body, calling it records a node and returns a `Node<T>`; its
-/// parameters take a value, a `Node` of that type, or (for `Vec<T>`) a `Vec<Node<T>>`.
+/// parameters take a value, a `Node` of that type, for `Vec<T>` a `Vec<Node<T>>`, for a
+/// `HashMap<K, V>` (or `BTreeMap`) a map of `Node<V>`, and for a tuple a tuple of nodes and
+/// constants.
 /// `name::call(..)` runs the plain function. Options: `executor = "name"` (or an expression
 /// giving an executor), `retries = N`, `time_limit = "30s"` (or a `Duration` expression), and
 /// `name = "stable::name"`.
@@ -35,12 +40,34 @@ pub fn electron(args: TokenStream, item: TokenStream) -> TokenStream {
 
 /// Makes a function a lattice: a workflow whose body calls electrons.
 ///
-/// `name::build(..)` builds its graph, `name::dispatch(..)` builds and runs it. Called inside
+/// `name::build(..)` builds its graph, `name::dispatch(..)` builds and runs it. Its body's value
+/// is its output: a node, a constant, or for a tuple output (`-> (A, B)`) a tuple of nodes and
+/// constants, each element checked on its own. Called inside
 /// another lattice, it is a sub-lattice, built at run time when its inputs are known. Options:
 /// `executor = "name"` (the default executor of its electrons) and `name = "stable::name"`.
 #[proc_macro_attribute]
 pub fn lattice(args: TokenStream, item: TokenStream) -> TokenStream {
     lattice::expand(args.into(), item.into()).into()
+}
+
+/// Makes a struct whose fields can be nodes: `#[derive(orbital::Nodes)]` on a struct writes
+/// `Stats::nodes(total, count) -> Node<Stats>` (one argument per field, in order, each a node
+/// or a constant of that field's type), so that a lattice returning `Stats` can end in it, or
+/// an electron taking a `Stats` can be given one. The struct must be `Serialize` and
+/// `Deserialize`; enums, unions, generic and fieldless structs are refused.
+///
+/// ```ignore
+/// #[derive(serde::Serialize, serde::Deserialize, orbital::Nodes)]
+/// struct Stats { total: f64, count: usize }
+///
+/// #[lattice]
+/// fn stats(xs: Vec<f64>) -> Stats {
+///     Stats::nodes(total(xs.clone()), count(xs))
+/// }
+/// ```
+#[proc_macro_derive(Nodes)]
+pub fn derive_nodes(item: TokenStream) -> TokenStream {
+    nodes_derive::expand(item.into()).into()
 }
 
 /// Marks the program's `main`: selects the mode of the binary (driver, task runner, Lambda)

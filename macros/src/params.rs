@@ -5,6 +5,7 @@ use quote::{format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::Ident;
 
+use crate::shapes;
 use crate::signature::{self, Param};
 
 /// The generated pieces of a parameter list.
@@ -48,7 +49,8 @@ pub fn expand(
         .iter()
         .map(|p| {
             let (id, ty) = (&p.ident, &p.ty);
-            quote_spanned! {ty.span()=> <_ as ::orbital::__private::IntoNode<#ty>>::into_arg(#id) }
+            let tr = shapes::into_trait(ty);
+            quote_spanned! {ty.span()=> <_ as #tr>::into_arg(#id) }
         })
         .collect();
     let fns: Vec<Ident> = (0..params.len())

@@ -5,6 +5,8 @@ use quote::{quote, ToTokens};
 use syn::spanned::Spanned;
 use syn::{FnArg, GenericArgument, Ident, ItemFn, Pat, PathArguments, ReturnType, Type};
 
+use crate::shapes;
+
 /// One parameter: its name and type.
 pub struct Param {
     pub ident: Ident,
@@ -275,27 +277,6 @@ pub fn type_text(ty: &Type) -> String {
     tidy(&ty.to_token_stream().to_string())
 }
 
-/// Escapes `{` and `}` for a `#[diagnostic::on_unimplemented]` format string.
-fn escape(s: &str) -> String {
-    s.replace('{', "{{").replace('}', "}}")
-}
-
-/// `Vec<T>`'s `T`, when the written type is a `Vec`.
-fn vec_elem(ty: &Type) -> Option<&Type> {
-    let Type::Path(tp) = ty else { return None };
-    let last = tp.path.segments.last()?;
-    if last.ident != "Vec" || tp.qself.is_some() {
-        return None;
-    }
-    match &last.arguments {
-        PathArguments::AngleBracketed(a) if a.args.len() == 1 => match a.args.first()? {
-            GenericArgument::Type(t) => Some(t),
-            _ => None,
-        },
-        _ => None,
-    }
-}
-
 /// One marker trait per parameter, implemented by everything that is `IntoNode<P>`: bounding
 /// the node function's parameter by it makes a wrong argument's error name the electron (or
 /// lattice), the parameter and both types, through its `#[diagnostic::on_unimplemented]`.
@@ -313,31 +294,26 @@ pub fn arg_traits(
     for p in params {
         let (id, ty) = (&p.ident, &p.ty);
         let trait_name = quote::format_ident!("__orbital_{}__{}", name, id, span = ty.span());
-        let t = escape(&type_text(ty));
+        let t = shapes::escape(&type_text(ty));
         let message =
             format!("{what} `{name}` takes `{id}: {t}`, but this argument is of type `{{Self}}`");
-        let label = format!("expected `{t}` or `Node<{t}>`, found `{{Self}}`");
-        let note = match vec_elem(ty) {
-            Some(e) => {
-                let e = escape(&type_text(e));
-                format!(
-                    "an argument of type `{t}` may be a `{t}` (a constant), a `Node<{t}>` (the \
-                     output of an electron or sub-lattice), or a `Vec<Node<{e}>>` (a fan-in)"
-                )
-            }
-            None => format!(
-                "an argument of type `{t}` may be a `{t}` (a constant) or a `Node<{t}>` (the \
-                 output of an electron or sub-lattice)"
-            ),
+        let label = if shapes::tuple_elems(ty).is_some() {
+            format!(
+                "expected `{t}`, a tuple of nodes and constants, or `Node<{t}>`, found `{{Self}}`"
+            )
+        } else {
+            format!("expected `{t}` or `Node<{t}>`, found `{{Self}}`")
         };
+        let note = shapes::arg_note(ty, "an argument");
+        let bound = shapes::into_trait(ty);
         defs.extend(quote::quote_spanned! {ty.span()=>
             #(#cfgs)*
             #[doc(hidden)]
             #[allow(non_camel_case_types)]
             #[diagnostic::on_unimplemented(message = #message, label = #label, note = #note)]
-            #vis trait #trait_name: ::orbital::__private::IntoNode<#ty> {}
+            #vis trait #trait_name: #bound {}
             #(#cfgs)*
-            impl<__T: ::orbital::__private::IntoNode<#ty>> #trait_name for __T {}
+            impl<__T: #bound> #trait_name for __T {}
         });
         traits.push(trait_name);
     }
@@ -376,17 +352,8 @@ mod tests {
     }
 
     #[test]
-    fn vec_parameters_are_recognised_for_the_fan_in_note() {
-        let ty: Type = syn::parse_str("Vec<Node>").unwrap();
-        assert_eq!(type_text(vec_elem(&ty).unwrap()), "Node");
-        let ty: Type = syn::parse_str("HashMap<String, u8>").unwrap();
-        assert!(vec_elem(&ty).is_none());
-    }
-
-    #[test]
     fn messages_use_the_right_article() {
         assert_eq!(article("electron"), "an electron");
         assert_eq!(article("lattice"), "a lattice");
-        assert_eq!(escape("[u8; {N}]"), "[u8; {{N}}]");
     }
 }

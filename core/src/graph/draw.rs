@@ -6,6 +6,12 @@ use std::fmt::Write;
 use crate::graph::{Arg, Graph};
 use crate::store::StoredDispatch;
 
+/// Whether a node of this kind is computed in the dispatcher (a tuple split, a struct of
+/// nodes): drawn without an executor.
+fn in_dispatcher(kind: &str) -> bool {
+    matches!(kind, "project" | "assemble")
+}
+
 /// What a drawing shows of one node.
 #[derive(Debug, Clone)]
 pub struct ViewNode {
@@ -13,7 +19,7 @@ pub struct ViewNode {
     pub id: u32,
     /// Its display name.
     pub name: String,
-    /// `electron`, `sublattice` or `project`.
+    /// `electron`, `sublattice`, `project` or `assemble`.
     pub kind: String,
     /// Its executor's label.
     pub executor: String,
@@ -155,11 +161,11 @@ fn dot_nodes(out: &mut String, view: &GraphView, tree: &Tree, parent: Option<u32
     {
         let shape = match n.kind.as_str() {
             "sublattice" => ", shape=box3d",
-            "project" => ", shape=ellipse",
+            "project" | "assemble" => ", shape=ellipse",
             _ => "",
         };
         let mut label = format!("{}\\n[{}]", escape(&n.name), escape(&n.executor));
-        if n.kind == "project" {
+        if in_dispatcher(&n.kind) {
             label = escape(&n.name);
         }
         let mut colour = String::new();
@@ -247,7 +253,7 @@ fn mermaid_nodes(
         .flatten()
         .map(|&i| &view.nodes[i])
     {
-        let mut label = if n.kind == "project" {
+        let mut label = if in_dispatcher(&n.kind) {
             mermaid_text(&n.name)
         } else {
             format!(
@@ -261,7 +267,7 @@ fn mermaid_nodes(
         }
         let (open, close) = match n.kind.as_str() {
             "sublattice" => ("[[", "]]"),
-            "project" => ("([", "])"),
+            "project" | "assemble" => ("([", "])"),
             _ => ("(", ")"),
         };
         let _ = writeln!(out, "{pad}n{}{}\"{}\"{}", n.id, open, label, close);

@@ -29,24 +29,35 @@ pub enum Op {
         /// The field's type.
         ty: TypeInfo,
     },
+    /// Makes a struct of its arguments, one per field (`Stats::nodes(..)` of
+    /// `#[derive(orbital::Nodes)]`); runs inside the dispatcher.
+    Assemble {
+        /// The fields' names.
+        fields: &'static [&'static str],
+        /// Decodes the fields (their encodings one after another), encodes the struct.
+        assemble: fn(&[u8]) -> Result<Bytes, CodecError>,
+        /// The struct's type.
+        ty: TypeInfo,
+    },
 }
 
 impl Op {
-    /// The kind of node, as stored: `electron`, `sublattice` or `project`.
+    /// The kind of node, as stored: `electron`, `sublattice`, `project` or `assemble`.
     pub fn kind(&self) -> &'static str {
         match self {
             Op::Electron(_) => "electron",
             Op::Lattice(_) => "sublattice",
             Op::Project { .. } => "project",
+            Op::Assemble { .. } => "assemble",
         }
     }
 
-    /// The registered name of the electron or lattice (`""` for projections).
+    /// The registered name of the electron or lattice (`""` for projections and assemblies).
     pub fn target(&self) -> &'static str {
         match self {
             Op::Electron(d) => d.name,
             Op::Lattice(d) => d.name,
-            Op::Project { .. } => "",
+            Op::Project { .. } | Op::Assemble { .. } => "",
         }
     }
 
@@ -55,7 +66,7 @@ impl Op {
         match self {
             Op::Electron(d) => d.output,
             Op::Lattice(d) => d.output,
-            Op::Project { ty, .. } => *ty,
+            Op::Project { ty, .. } | Op::Assemble { ty, .. } => *ty,
         }
     }
 
@@ -65,6 +76,7 @@ impl Op {
             Op::Electron(d) => d.params.get(i).map_or("?", |p| p.name),
             Op::Lattice(d) => d.params.get(i).map_or("?", |p| p.name),
             Op::Project { .. } => "value",
+            Op::Assemble { fields, .. } => fields.get(i).copied().unwrap_or("?"),
         }
     }
 }
@@ -75,6 +87,7 @@ impl std::fmt::Debug for Op {
             Op::Electron(d) => write!(f, "Electron({})", d.name),
             Op::Lattice(d) => write!(f, "Lattice({})", d.name),
             Op::Project { index, .. } => write!(f, "Project({index})"),
+            Op::Assemble { ty, .. } => write!(f, "Assemble({})", (ty.name)()),
         }
     }
 }

@@ -73,11 +73,14 @@ impl<T> AsRef<Node<T>> for Node<T> {
 }
 
 /// What may be passed where an electron (or a sub-lattice) expects a `P`: a `P` itself (a
-/// constant), a [`Node<P>`], and for `P = Vec<T>` a `Vec<Node<T>>` (fan-in).
+/// constant), a [`Node<P>`], for `P = Vec<T>` a `Vec<Node<T>>` (fan-in), and for a
+/// `HashMap<K, V>` or `BTreeMap<K, V>` a map of the same kind whose values are `Node<V>`
+/// (`graph/shapes.rs`). A tuple of nodes goes where a tuple is expected through
+/// [`IntoTuple`](crate::IntoTuple).
 #[diagnostic::on_unimplemented(
     message = "expected `{P}` or `Node<{P}>`, found `{Self}`",
     label = "this argument must be a `{P}` or a `Node<{P}>`",
-    note = "an electron parameter of type `P` takes a `P` (a constant), a `Node<P>` (the output of another electron), or, for `Vec<T>`, a `Vec<Node<T>>`"
+    note = "an electron parameter of type `P` takes a `P` (a constant), a `Node<P>` (the output of another electron), for `Vec<T>` a `Vec<Node<T>>`, and for `HashMap<K, V>` (or `BTreeMap`) a map of `Node<V>`"
 )]
 pub trait IntoNode<P> {
     /// Where the argument's value will come from.

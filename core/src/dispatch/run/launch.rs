@@ -17,15 +17,7 @@ use crate::task::{Task, TaskOutcome, TaskSpec};
 
 impl Run {
     pub(super) fn value_of(&self, arg: &Arg) -> Bytes {
-        let out = |id: &NodeId| self.nodes[id.0 as usize].output.clone().unwrap_or_default();
-        match arg {
-            Arg::Const(b) => b.clone(),
-            Arg::Node(id) => out(id),
-            Arg::Collect(ids) => {
-                let parts: Vec<Bytes> = ids.iter().map(out).collect();
-                codec::encode_seq(parts.iter())
-            }
-        }
+        arg.value(&|id: NodeId| self.nodes[id.0 as usize].output.clone().unwrap_or_default())
     }
 
     pub(super) fn launch_ready(&mut self) {
@@ -49,16 +41,30 @@ impl Run {
                 }
                 Op::Project { project, .. } => {
                     let input = self.value_of(&spec.args[0]);
-                    let st = &mut self.nodes[node as usize];
-                    st.started = Some(SystemTime::now());
-                    st.attempts = 1;
-                    match project(&input) {
-                        Ok(out) => self.complete(node, out, None),
-                        Err(e) => self.fail(node, NodeStatus::Failed, e.to_string()),
+                    self.compute(node, project(&input));
+                }
+                Op::Assemble { assemble, .. } => {
+                    let mut fields = Vec::new();
+                    let output_of =
+                        |id: NodeId| self.nodes[id.0 as usize].output.clone().unwrap_or_default();
+                    for arg in &spec.args {
+                        fields.extend_from_slice(&arg.value(&output_of));
                     }
+                    self.compute(node, assemble(&fields));
                 }
                 Op::Lattice(def) => self.expand(node, def),
             }
+        }
+    }
+
+    /// Completes (or fails) a node computed here, in the dispatcher.
+    fn compute(&mut self, node: u32, out: Result<Bytes, codec::CodecError>) {
+        let st = &mut self.nodes[node as usize];
+        st.started = Some(SystemTime::now());
+        st.attempts = 1;
+        match out {
+            Ok(out) => self.complete(node, out, None),
+            Err(e) => self.fail(node, NodeStatus::Failed, e.to_string()),
         }
     }
 

@@ -128,7 +128,7 @@ fn prepare<T>(
                 run.lane(&spec.executor)?;
                 NO_LANE
             }
-            Op::Project { .. } => NO_LANE,
+            Op::Project { .. } | Op::Assemble { .. } => NO_LANE,
         });
     }
     let inputs_json = inputs_json(wf.lattice, &wf.inputs);

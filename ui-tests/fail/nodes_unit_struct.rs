@@ -1,0 +1,6 @@
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, orbital::Nodes)]
+struct Nothing;
+
+fn main() {}
