@@ -15,6 +15,7 @@ const LOG_STDERR: IgnoredKey = IgnoredKey {
     key: "log_stderr",
     why: "each task's stderr is captured into the results store (`orbital logs DISPATCH`)",
 };
+#[cfg(feature = "ssh")]
 const NO_PYTHON: &str = "no Python runs: the task is this program's own binary";
 
 orbital_core::inventory::submit! {
