@@ -51,7 +51,7 @@ fn main() {
     trials.push(conformance::trial(
         &suite,
         "around_rsync_and_sftp_files",
-        conformance::around::rsync_case,
+        conformance::around_remote::rsync_case,
     ));
     libtest_mimic::run(&args, trials).exit();
 }

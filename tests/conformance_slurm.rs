@@ -55,7 +55,7 @@ fn main() {
     trials.push(conformance::trial(
         &local,
         "around_prerun_commands_fail_the_task",
-        conformance::around::prerun_case,
+        conformance::around_remote::prerun_case,
     ));
     // The same suite with the commands and files going through SSH to the "login node".
     let ssh = sshd::target();

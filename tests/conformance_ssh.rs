@@ -62,7 +62,7 @@ fn main() {
     trials.push(conformance::trial(
         &suite,
         "around_prerun_commands_fail_the_task",
-        conformance::around::prerun_case,
+        conformance::around_remote::prerun_case,
     ));
     let Some(target) = target else {
         trials = trials

@@ -62,6 +62,7 @@ use orbital::{DispatchResult, NodeResult};
 use serde::{Deserialize, Serialize};
 
 pub mod around;
+pub mod around_remote;
 mod http_server;
 
 /// The executor name every lattice of the suite runs on.
@@ -194,7 +195,7 @@ pub fn case(name: &str) -> Option<Case> {
 pub fn trials(suite: Suite) -> Vec<Trial> {
     around::export_env();
     let network: &[(&str, Case)] = if suite.expect.passes_env {
-        around::NETWORK_CASES
+        around_remote::NETWORK_CASES
     } else {
         &[]
     };
