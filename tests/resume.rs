@@ -203,10 +203,16 @@ fn resume_through_the_api() {
         "a killed driver leaves its dispatch RUNNING"
     );
 
+    resume_to_completion(&db, &id);
+    check_resumed(&db, &markers, &id, killed, Some(std::process::id()));
+}
+
+/// Resumes dispatch `id` of the store `db` in this process and waits until it completes.
+fn resume_to_completion(db: &Path, id: &str) {
     let rt = tokio::runtime::Runtime::new().unwrap();
     rt.block_on(async {
-        let runtime = runtime(&db).unwrap();
-        let resumed = runtime.resume(&id).await.expect("resume");
+        let runtime = runtime(db).unwrap();
+        let resumed = runtime.resume(id).await.expect("resume");
         let result = tokio::time::timeout(Duration::from_secs(60), resumed.wait())
             .await
             .expect("hang guard")
@@ -214,7 +220,6 @@ fn resume_through_the_api() {
         assert_eq!(result.status(), DispatchStatus::Completed);
         runtime.shutdown().await.unwrap();
     });
-    check_resumed(&db, &markers, &id, killed, Some(std::process::id()));
 }
 
 /// A lattice whose output is a tuple with a struct of nodes in it, and whose electron takes a
@@ -224,17 +229,7 @@ fn resume_composite_shapes() {
     let (db, markers) = (dir.path().join("o.db"), dir.path().join("markers"));
     std::fs::create_dir_all(&markers).unwrap();
     let (id, killed) = start_and_kill_lattice(&db, &markers, 3, true);
-    let rt = tokio::runtime::Runtime::new().unwrap();
-    rt.block_on(async {
-        let runtime = runtime(&db).unwrap();
-        let resumed = runtime.resume(&id).await.expect("resume");
-        let result = tokio::time::timeout(Duration::from_secs(60), resumed.wait())
-            .await
-            .expect("hang guard")
-            .expect("resumed dispatch");
-        assert_eq!(result.status(), DispatchStatus::Completed);
-        runtime.shutdown().await.unwrap();
-    });
+    resume_to_completion(&db, &id);
     check_resumed(&db, &markers, &id, killed, Some(std::process::id()));
     let r = runtime(&db).unwrap().get_result(&id).unwrap();
     assert_eq!(
