@@ -111,6 +111,23 @@ pub trait Executor: Send + Sync + fmt::Debug + 'static {
         Batching::None
     }
 
+    /// For an executor given by value in code (`executor = AwsBatchExecutor::new().vcpu(8)`):
+    /// the executor to use in its place, completed from the runtime's `[executors.NAME]`
+    /// tables (`tables`), so that code sets only what differs (the resources) and the
+    /// configuration the rest (the queue, the bucket, the credentials). Called when a dispatch
+    /// first meets the value, before [`Executor::batching`] and [`Executor::setup`] are read.
+    /// `Ok(None)` (the default) uses the value as it is.
+    ///
+    /// # Errors
+    /// A message naming the table and key that cannot complete the value.
+    fn configured(
+        &self,
+        tables: &std::collections::BTreeMap<String, toml::Table>,
+    ) -> Result<Option<ExecutorRef>, String> {
+        let _ = tables;
+        Ok(None)
+    }
+
     /// Called once per dispatch before its first task on this executor.
     async fn setup(&self, _ctx: &ExecutorContext) -> Result<(), ExecutorError> {
         Ok(())

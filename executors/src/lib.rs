@@ -9,6 +9,8 @@
 //!   one `squeue` per poll; Slurm's commands run here or on a login node over SSH.
 //! - `awslambda` (feature `awslambda`): tasks as synchronous invocations of a Lambda function
 //!   that is this program, deployed once per build; and the function's side (Lambda mode).
+//! - `awsbatch` (feature `awsbatch`): tasks as AWS Batch jobs, ready tasks of one shape packed
+//!   into array jobs, the program fetched from S3 by a fixed bootstrap in a stock image.
 //!
 //! Later executors (process, ssh, slurm, awslambda) each live in one module behind a cargo
 //! feature of the same name, so that only those who use them compile their dependencies.
@@ -17,6 +19,10 @@
 
 #![warn(missing_docs)]
 
+#[cfg(any(feature = "awslambda", feature = "awsbatch"))]
+mod aws;
+#[cfg(feature = "awsbatch")]
+pub mod awsbatch;
 #[cfg(feature = "awslambda")]
 pub mod awslambda;
 pub mod blocking_pool;
@@ -28,7 +34,8 @@ pub mod process;
     feature = "process",
     feature = "ssh",
     feature = "slurm",
-    feature = "awslambda"
+    feature = "awslambda",
+    feature = "awsbatch"
 ))]
 mod ship;
 #[cfg(feature = "slurm")]
@@ -36,6 +43,8 @@ pub mod slurm;
 #[cfg(feature = "ssh")]
 pub mod ssh;
 
+#[cfg(feature = "awsbatch")]
+pub use awsbatch::AwsBatchExecutor;
 #[cfg(feature = "awslambda")]
 pub use awslambda::AwsLambdaExecutor;
 pub use local::LocalExecutor;

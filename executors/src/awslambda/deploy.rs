@@ -13,9 +13,8 @@ use super::config::AwsLambdaExecutor;
 use super::function::{check_ours, DESCRIPTION, TAG};
 use super::package::{self, Package};
 use super::payload::S3Ref;
-use super::s3io;
-use super::said::said;
 use super::state::{Clients, Deployment};
+use crate::aws::said::said;
 
 impl AwsLambdaExecutor {
     fn name_for(&self, build_id: &str) -> String {
@@ -166,7 +165,7 @@ impl AwsLambdaExecutor {
             bucket: bucket.to_owned(),
             key: format!("orbital/code/{}.zip", pkg.build_id),
         };
-        s3io::put(&clients.s3, &r, pkg.zip.clone()).await?;
+        crate::aws::s3io::put(&clients.s3, &r, pkg.zip.clone()).await?;
         Ok(FunctionCode::builder()
             .s3_bucket(r.bucket)
             .s3_key(r.key)

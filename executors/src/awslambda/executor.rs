@@ -6,8 +6,7 @@ use std::time::SystemTime;
 use orbital_core::{Executor, ExecutorContext, ExecutorError, Task, TaskOutcome};
 
 use super::config::{AwsLambdaExecutor, DEFAULT_MAX_CONCURRENCY};
-use super::s3io;
-use super::said::said;
+use crate::aws::said::said;
 
 #[typetag::serde(name = "awslambda")]
 #[async_trait::async_trait]
@@ -51,9 +50,13 @@ impl Executor for AwsLambdaExecutor {
             return Ok(());
         };
         if let Some(b) = &self.s3_bucket_name {
-            s3io::remove_prefix(&clients.s3, b, &format!("orbital/{}/", ctx.dispatch_id))
-                .await
-                .map_err(|e| self.error(e))?;
+            crate::aws::s3io::remove_prefix(
+                &clients.s3,
+                b,
+                &format!("orbital/{}/", ctx.dispatch_id),
+            )
+            .await
+            .map_err(|e| self.error(e))?;
         }
         let created: Vec<String> = self
             .state

@@ -7,6 +7,7 @@ use aws_sdk_lambda::types::{FunctionConfiguration, PackageType};
 
 use super::config::AwsLambdaExecutor;
 use super::state::Clients;
+use crate::aws::sdk::role_in_account;
 
 /// The tag orbital puts on each function it creates, and its value.
 pub(super) const TAG: (&str, &str) = ("orbital", "task-runner");
@@ -88,18 +89,6 @@ impl AwsLambdaExecutor {
                  to the ARN of the role `{role}`"
             )
         })
-    }
-}
-
-/// `arn:<partition>:iam::<account>:role/<role>`, the partition and account read from `caller`
-/// (an `arn:<partition>:<service>::<account>:<resource>` ARN).
-fn role_in_account(caller: &str, role: &str) -> Option<String> {
-    let parts: Vec<&str> = caller.splitn(6, ':').collect();
-    match parts.as_slice() {
-        ["arn", partition, _, _, account, _] if !partition.is_empty() && !account.is_empty() => {
-            Some(format!("arn:{partition}:iam::{account}:role/{role}"))
-        }
-        _ => None,
     }
 }
 

@@ -11,9 +11,8 @@ use serde::Deserialize;
 
 use super::config::AwsLambdaExecutor;
 use super::payload::{self, Carried, Event, Response, S3Ref};
-use super::s3io;
-use super::said::said;
 use super::state::Deployment;
+use crate::aws::said::said;
 
 impl AwsLambdaExecutor {
     async fn deployment(&self) -> Result<Deployment, String> {
@@ -59,7 +58,9 @@ impl AwsLambdaExecutor {
                 bucket: sp.bucket.clone(),
                 key: format!("{prefix}/spec"),
             };
-            s3io::put(&clients.s3, &r, frame).await.map_err(ex)?;
+            crate::aws::s3io::put(&clients.s3, &r, frame)
+                .await
+                .map_err(ex)?;
             Carried::S3(r)
         };
         let cancel = spill.as_ref().map(|sp| S3Ref {
@@ -151,7 +152,7 @@ impl AwsLambdaExecutor {
         let frame = match resp.outcome {
             Carried::Inline(text) => payload::unb64(&text).map_err(ex)?,
             Carried::S3(r) => {
-                let bytes = s3io::get(&clients.s3, &r).await.map_err(ex)?;
+                let bytes = crate::aws::s3io::get(&clients.s3, &r).await.map_err(ex)?;
                 let _ = clients
                     .s3
                     .delete_object()
@@ -192,7 +193,7 @@ impl Drop for CancelMarker {
         let s3 = self.s3.clone();
         if let Ok(handle) = tokio::runtime::Handle::try_current() {
             handle.spawn(async move {
-                if let Err(e) = s3io::put(&s3, &r, Vec::new()).await {
+                if let Err(e) = crate::aws::s3io::put(&s3, &r, Vec::new()).await {
                     tracing::warn!(error = %e, "could not ask the function to stop a cancelled task");
                 }
             });

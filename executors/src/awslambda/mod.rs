@@ -42,7 +42,6 @@
 
 mod clients;
 mod config;
-mod credentials;
 mod deploy;
 mod executor;
 mod function;
@@ -51,8 +50,6 @@ mod package;
 mod payload;
 mod program;
 mod runtime;
-mod s3io;
-mod said;
 mod serve;
 mod state;
 

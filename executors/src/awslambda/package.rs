@@ -112,7 +112,7 @@ fn build_uncached(
     check_runnable(&original, &shown, architecture).map_err(PrepareError::NotRunnable)?;
     std::fs::create_dir_all(cache_dir)
         .map_err(|e| format!("cannot create cache_dir {}: {e}", cache_dir.display()))?;
-    let stripped = strip_copy(binary, &original, cache_dir);
+    let stripped = crate::ship::strip::strip_copy(binary, &original, cache_dir);
     let bytes = match &stripped {
         Some(p) => std::fs::read(p).map_err(|e| format!("cannot read {}: {e}", p.display()))?,
         None => original,
@@ -138,33 +138,6 @@ fn build_uncached(
         unzipped,
         binary: binary.to_owned(),
     })
-}
-
-/// A stripped copy of `binary` in `cache_dir`, keyed by the original's hash (made once).
-fn strip_copy(binary: &Path, original: &[u8], cache_dir: &Path) -> Option<PathBuf> {
-    let key = orbital_core::identity::of_bytes(original);
-    let out = cache_dir.join(format!("bootstrap-{key}"));
-    if out.is_file() {
-        return Some(out);
-    }
-    let tmp = cache_dir.join(format!(".bootstrap-{key}.{}", std::process::id()));
-    let ran = std::process::Command::new("strip")
-        .arg("--strip-debug")
-        .arg("-o")
-        .arg(&tmp)
-        .arg(binary)
-        .status();
-    match ran {
-        Ok(s) if s.success() && std::fs::rename(&tmp, &out).is_ok() => Some(out),
-        other => {
-            let _ = std::fs::remove_file(&tmp);
-            tracing::warn!(
-                ?other,
-                "`strip --strip-debug` failed; packaging the binary as it is"
-            );
-            None
-        }
-    }
 }
 
 /// One entry, `bootstrap`, executable, with fixed timestamps: the same bytes give the same zip.

@@ -9,12 +9,7 @@ pub(crate) const INVOKE_LIMIT: usize = 6 * 1024 * 1024;
 /// a little room.
 pub(crate) const MAX_INLINE_FRAME: usize = (INVOKE_LIMIT - 64 * 1024) / 4 * 3;
 
-/// An S3 object holding a frame.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub(crate) struct S3Ref {
-    pub bucket: String,
-    pub key: String,
-}
+pub(crate) use crate::aws::s3io::S3Ref;
 
 /// A frame, inline or in S3.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -1,30 +1,16 @@
 //! Where a Lambda function runs: `provided.al2023` (glibc 2.34) on x86_64 or arm64, as a
 //! [`Target`] of the shared floor, and why a binary cannot run there (with the fix).
 
+pub(crate) use crate::aws::al2023::al2023;
 use crate::ship::cross::{pinned, zig_target, BuildFor};
 use crate::ship::elf;
-use crate::ship::target::{fits, Arch, Libc, Target, Unfit};
-
-/// The newest glibc on `provided.al2023`.
-pub(crate) const AL2023_GLIBC: (u32, u32) = (2, 34);
+use crate::ship::target::{fits, Unfit};
 
 /// How builds for a function are named in messages.
 pub(crate) const FOR_LAMBDA: BuildFor<'static> = BuildFor {
     place: "Lambda",
     setting: "`binary`",
 };
-
-/// `provided.al2023` on the executor's `architecture` (`arm64`; anything else is `x86_64`).
-pub(crate) fn al2023(architecture: &str) -> Target {
-    Target {
-        arch: if architecture == "arm64" {
-            Arch::Aarch64
-        } else {
-            Arch::X86_64
-        },
-        libc: Libc::Gnu(AL2023_GLIBC),
-    }
-}
 
 /// Why `binary` cannot run as a `provided.al2023` function on `architecture`, with the fix.
 pub(crate) fn check_runnable(bytes: &[u8], shown: &str, architecture: &str) -> Result<(), String> {

@@ -104,7 +104,7 @@ async fn handle(
         Carried::Inline(text) => payload::unb64(text).map_err(|e| fail("BadEvent", e))?,
         Carried::S3(r) => {
             let client = s3_client(s3, event.path_style).await;
-            super::s3io::get(client, r)
+            crate::aws::s3io::get(client, r)
                 .await
                 .map_err(|e| fail("Payload", e))?
         }
@@ -239,7 +239,7 @@ async fn respond(
         key: format!("{}/outcome", spill.key),
     };
     let client = s3_client(s3, event.path_style).await;
-    super::s3io::put(client, &r, out)
+    crate::aws::s3io::put(client, &r, out)
         .await
         .map_err(|e| fail("Payload", e))?;
     Ok(Response {

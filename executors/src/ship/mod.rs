@@ -24,5 +24,7 @@ pub(crate) mod runner_io;
 pub(crate) mod shell;
 #[cfg(feature = "ssh")]
 pub(crate) mod shipped;
+#[cfg(any(feature = "awslambda", feature = "awsbatch"))]
+pub(crate) mod strip;
 #[cfg(feature = "ssh")]
 pub(crate) mod target;

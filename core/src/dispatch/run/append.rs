@@ -25,7 +25,17 @@ impl Run {
         }
         let exec = match sel {
             ExecutorSel::Named(n) => self.shared.executor(n)?,
-            ExecutorSel::Value(e) => e.clone(),
+            ExecutorSel::Value(e) => match e.configured(&self.shared.config().executors) {
+                Ok(Some(done)) => done,
+                Ok(None) => e.clone(),
+                Err(message) => {
+                    return Err(Error::ExecutorConfig {
+                        name: sel.label(),
+                        file: self.shared.config().file.clone(),
+                        message,
+                    })
+                }
+            },
         };
         let i = self.lanes.len();
         self.lanes.push(Lane {

@@ -1,11 +1,11 @@
 //! Checking the AWS credentials at setup: that they resolve, and that AWS accepts them (STS),
 //! with errors that name where they came from and never the secret.
 
-use super::config::AwsLambdaExecutor;
+use super::sdk::Access;
 
 /// Where the credentials come from, as the configuration says (for errors).
-fn credentials_source(cfg: &AwsLambdaExecutor) -> String {
-    match (&cfg.profile, &cfg.credentials_file) {
+fn credentials_source(cfg: &Access<'_>) -> String {
+    match (cfg.profile, cfg.credentials_file) {
         (Some(p), Some(f)) => format!("profile `{p}` of credentials_file {f}"),
         (Some(p), None) => format!("profile `{p}`"),
         (None, Some(f)) => format!("credentials_file {f}"),
@@ -32,9 +32,9 @@ const REFUSED_CREDENTIALS: &[&str] = &[
 ///
 /// Returns the caller's ARN when STS answered (its partition and account resolve
 /// `lambda_role_name`).
-pub(super) async fn check_accepted(
+pub(crate) async fn check_accepted(
     conf: &aws_config::SdkConfig,
-    cfg: &AwsLambdaExecutor,
+    cfg: &Access<'_>,
 ) -> Result<Option<String>, String> {
     use aws_sdk_sts::error::ProvideErrorMetadata;
     let sts = aws_sdk_sts::Client::new(conf);
@@ -67,7 +67,7 @@ pub(super) async fn check_accepted(
                  profile (`aws configure{}`), refresh an expired session (`aws sso login`), or name \
                  another `profile`",
                 credentials_source(cfg),
-                cfg.profile.as_deref().map(|p| format!(" --profile {p}")).unwrap_or_default(),
+                cfg.profile.map(|p| format!(" --profile {p}")).unwrap_or_default(),
             ))
         }
     }
@@ -107,9 +107,9 @@ async fn key_hint(conf: &aws_config::SdkConfig) -> String {
 }
 
 /// Resolves the credentials once, so that a missing or broken profile is named at setup.
-pub(super) async fn check_credentials(
+pub(crate) async fn check_credentials(
     conf: &aws_config::SdkConfig,
-    cfg: &AwsLambdaExecutor,
+    cfg: &Access<'_>,
 ) -> Result<(), String> {
     use aws_credential_types::provider::ProvideCredentials;
     let Some(provider) = conf.credentials_provider() else {

@@ -1,7 +1,15 @@
 //! Frames as S3 objects (large specs and outcomes), with errors that name the bucket and key.
 
-use super::payload::S3Ref;
+use serde::{Deserialize, Serialize};
+
 use super::said::said;
+
+/// An S3 object holding a frame (or a program, a manifest).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub(crate) struct S3Ref {
+    pub bucket: String,
+    pub key: String,
+}
 
 /// Puts a frame.
 pub(crate) async fn put(
