@@ -259,6 +259,8 @@ fn link_executors() {
     std::hint::black_box(orbital_executors::SlurmExecutor::new);
     #[cfg(feature = "awslambda")]
     std::hint::black_box(orbital_executors::AwsLambdaExecutor::new);
+    #[cfg(feature = "awsbatch")]
+    std::hint::black_box(orbital_executors::AwsBatchExecutor::new);
 }
 
 #[doc(hidden)]

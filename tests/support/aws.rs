@@ -79,3 +79,115 @@ impl AwsTarget {
         )
     }
 }
+
+/// The Batch job plane in front of moto (`harness/aws` starts it), as the Batch tests see it.
+#[derive(Debug, Clone)]
+pub struct BatchTarget {
+    pub aws: AwsTarget,
+    /// The plane: Batch's job operations, and everything else passed to moto.
+    pub endpoint: String,
+    pub queue: String,
+    pub job_role: String,
+    pub job_role_arn: String,
+    /// The venv with boto3 (for tests that plant objects).
+    pub venv: PathBuf,
+}
+
+/// The plane, or `None` (said loudly) without it; a panic under the harness.
+pub fn batch_target() -> Option<BatchTarget> {
+    let get = |name: &str| std::env::var(name).ok().filter(|v| !v.is_empty());
+    let names = [
+        "ORBITAL_TEST_BATCH_ENDPOINT",
+        "ORBITAL_TEST_BATCH_QUEUE",
+        "ORBITAL_TEST_BATCH_JOB_ROLE",
+        "ORBITAL_TEST_BATCH_JOB_ROLE_ARN",
+        "ORBITAL_TEST_AWS_VENV",
+    ];
+    let missing: Vec<&str> = names.iter().copied().filter(|n| get(n).is_none()).collect();
+    let aws = target();
+    if !missing.is_empty() || aws.is_none() {
+        if std::env::var("ORBITAL_HARNESS").as_deref() == Ok("1") {
+            panic!(
+                "ORBITAL_HARNESS=1 but the Batch job plane's environment is missing ({}): run `./harness/aws` and \
+                 read what it prints",
+                missing.join(", ")
+            );
+        }
+        let _ = writeln!(
+            std::io::stderr().lock(),
+            "\n=== SKIPPED: the Batch tests need moto and the job plane; run ./harness/run-tests \
+             (or eval \"$(./harness/aws)\") === (missing: {})",
+            missing.join(", ")
+        );
+        return None;
+    }
+    let v = |n: &str| get(n).unwrap();
+    Some(BatchTarget {
+        aws: aws?,
+        endpoint: v("ORBITAL_TEST_BATCH_ENDPOINT"),
+        queue: v("ORBITAL_TEST_BATCH_QUEUE"),
+        job_role: v("ORBITAL_TEST_BATCH_JOB_ROLE"),
+        job_role_arn: v("ORBITAL_TEST_BATCH_JOB_ROLE_ARN"),
+        venv: v("ORBITAL_TEST_AWS_VENV").into(),
+    })
+}
+
+impl BatchTarget {
+    /// An `[executors.NAME]` table of type `awsbatch` for the plane; `extra` lines follow.
+    pub fn toml(&self, name: &str, extra: &str) -> String {
+        format!(
+            "[executors.{name}]\ntype = \"awsbatch\"\nendpoint_url = \"{}\"\nregion = \"{}\"\nprofile = \"{}\"\n\
+             credentials = \"{}\"\nbatch_queue = \"{}\"\ns3_bucket_name = \"{}\"\npoll_freq = 0.2\n\
+             vcpu = 1\nmemory = 1.0\n{extra}",
+            self.endpoint,
+            self.aws.region,
+            self.aws.profile,
+            self.aws.credentials_file.display(),
+            self.queue,
+            self.aws.bucket
+        )
+    }
+
+    /// Runs `script` with the venv's python, boto3 pointed at the plane (`s3`, `batch`, `logs`
+    /// are clients); its stdout.
+    pub fn boto3(&self, script: &str) -> Result<String, String> {
+        let prelude = format!(
+            "import boto3, json, sys\nkw = dict(endpoint_url={:?}, region_name={:?}, aws_access_key_id='testing', \
+             aws_secret_access_key='testing')\ns3 = boto3.client('s3', **kw)\nbatch = boto3.client('batch', **kw)\n\
+             logs = boto3.client('logs', **kw)\n",
+            self.endpoint, self.aws.region
+        );
+        let out = std::process::Command::new(self.venv.join("bin/python"))
+            .arg("-c")
+            .arg(format!("{prelude}{script}"))
+            .output()
+            .map_err(|e| format!("cannot run the venv's python: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "boto3 script failed: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+
+    /// The plane's test hook `path` (`stats`, `lose-host?count=1`...), POSTed or GETted.
+    pub fn hook(&self, method: &str, path: &str) -> Result<String, String> {
+        let out = std::process::Command::new("curl")
+            .args([
+                "-sSf",
+                "-X",
+                method,
+                &format!("{}/_plane/{path}", self.endpoint),
+            ])
+            .output()
+            .map_err(|e| format!("cannot run curl: {e}"))?;
+        if !out.status.success() {
+            return Err(format!(
+                "the plane's hook {path}: {}",
+                String::from_utf8_lossy(&out.stderr)
+            ));
+        }
+        Ok(String::from_utf8_lossy(&out.stdout).into_owned())
+    }
+}

@@ -29,6 +29,7 @@ pub(crate) async fn put(
 }
 
 /// Gets a frame.
+#[cfg_attr(not(feature = "awslambda"), allow(dead_code))]
 pub(crate) async fn get(client: &aws_sdk_s3::Client, r: &S3Ref) -> Result<Vec<u8>, String> {
     let o = client
         .get_object()
