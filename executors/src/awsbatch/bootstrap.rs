@@ -1,6 +1,7 @@
 //! The job's command: a fixed `sh` script that any image with `sh` and `curl` runs. It reads
 //! its line of the manifest (by `AWS_BATCH_JOB_ARRAY_INDEX`, 0 for a single job), downloads
-//! the program and its task's spec by presigned URLs, runs the program in runner mode, and
+//! the program (gzipped in S3, inflated by `curl --compressed`) and its task's spec by
+//! presigned URLs, runs the program in runner mode, and
 //! uploads the outcome. No image to build, no ECR repository.
 //!
 //! The manifest has one line per element: `<first byte>-<last byte> <outcome URL>`, the
@@ -41,7 +42,7 @@ while read -r r o; do
   n=$((n + 1))
 done < manifest
 [ -n "$range" ] || { echo "orbital: the manifest has no line $i" >&2; exit 92; }
-fetch "$ORBITAL_PROGRAM_URL" program ""
+fetch "$ORBITAL_PROGRAM_URL" program "--compressed"
 chmod +x program
 fetch "$ORBITAL_SPECS_URL" spec "-r $range"
 ./program --orbital-runner --spec-file spec --outcome-file outcome --capture-dir cap --capture-limit "${ORBITAL_CAPTURE_LIMIT:-1048576}"

@@ -19,11 +19,14 @@ const FOR_BATCH: BuildFor<'static> = BuildFor {
     setting: "`binary`",
 };
 
-/// The program, ready to upload: the file and its build identity.
+/// The program, ready to upload: the file the jobs run, its build identity, and its gzip
+/// (what is uploaded, with `Content-Encoding: gzip`: the bootstrap's `curl --compressed`
+/// inflates it).
 #[derive(Debug, Clone)]
 pub(super) struct Local {
     pub(super) path: PathBuf,
     pub(super) build_id: String,
+    pub(super) gzip: PathBuf,
 }
 
 impl AwsBatchExecutor {
@@ -91,15 +94,17 @@ impl AwsBatchExecutor {
                 ))
             }
         }
-        let body = aws_sdk_s3::primitives::ByteStream::from_path(&local.path)
+        let body = aws_sdk_s3::primitives::ByteStream::from_path(&local.gzip)
             .await
-            .map_err(|e| format!("cannot read {}: {e}", local.path.display()))?;
+            .map_err(|e| format!("cannot read {}: {e}", local.gzip.display()))?;
         let t0 = std::time::Instant::now();
         clients
             .s3
             .put_object()
             .bucket(&r.bucket)
             .key(&r.key)
+            .content_encoding("gzip")
+            .content_type("application/octet-stream")
             .body(body)
             .send()
             .await
@@ -111,7 +116,7 @@ impl AwsBatchExecutor {
                     said(&e)
                 )
             })?;
-        tracing::info!(key = %r.key, secs = t0.elapsed().as_secs_f64(), "uploaded the program for Batch");
+        tracing::info!(key = %r.key, program = %local.path.display(), secs = t0.elapsed().as_secs_f64(), "uploaded the program for Batch");
         Ok(r)
     }
 }
@@ -124,5 +129,33 @@ fn stripped(path: &Path, cache: &Path) -> Result<Local, String> {
         crate::ship::strip::strip_copy(path, &original, cache).unwrap_or_else(|| path.to_owned());
     let build_id = orbital_core::identity::of_file(&path)
         .map_err(|e| format!("cannot read the program {}: {e}", path.display()))?;
-    Ok(Local { path, build_id })
+    let gzip = cache.join(format!("program-{build_id}.gz"));
+    if !gzip.is_file() {
+        let t0 = std::time::Instant::now();
+        let tmp = cache.join(format!(".program-{build_id}.gz.{}", std::process::id()));
+        let written = (|| -> std::io::Result<()> {
+            let mut from = std::fs::File::open(&path)?;
+            let to = std::io::BufWriter::new(std::fs::File::create(&tmp)?);
+            let mut z = flate2::write::GzEncoder::new(to, flate2::Compression::new(6));
+            std::io::copy(&mut from, &mut z)?;
+            z.finish()?
+                .into_inner()
+                .map_err(|e| e.into_error())?
+                .sync_all()?;
+            std::fs::rename(&tmp, &gzip)
+        })();
+        if let Err(e) = written {
+            let _ = std::fs::remove_file(&tmp);
+            return Err(format!(
+                "cannot compress the program into {}: {e}",
+                gzip.display()
+            ));
+        }
+        tracing::debug!(secs = t0.elapsed().as_secs_f64(), "compressed the program");
+    }
+    Ok(Local {
+        path,
+        build_id,
+        gzip,
+    })
 }
