@@ -85,6 +85,52 @@ fn hog(mib: usize) -> usize {
     v.iter().step_by(4096).map(|b| *b as usize).sum()
 }
 
+/// Sleeps (its own electron, so that its jobs are told apart from the other cases').
+#[electron]
+fn naps(secs: u64) -> u64 {
+    std::thread::sleep(Duration::from_secs(secs));
+    secs
+}
+
+#[lattice(executor = "under_test")]
+fn napping(secs: u64) -> u64 {
+    naps(secs)
+}
+
+/// Adds, in a job whose URLs expire before it starts.
+#[electron]
+fn adds_late(a: u64, b: u64) -> u64 {
+    a + b
+}
+
+#[lattice(executor = "under_test")]
+fn adding_late(a: u64, b: u64) -> u64 {
+    adds_late(a, b)
+}
+
+/// Doubles, in two dispatches of one build.
+#[electron]
+fn doubles(x: u64) -> u64 {
+    2 * x
+}
+
+#[lattice(executor = "under_test")]
+fn doubling(x: u64) -> u64 {
+    doubles(x)
+}
+
+/// Waits to be terminated.
+#[electron]
+fn awaits(secs: u64) -> u64 {
+    std::thread::sleep(Duration::from_secs(secs));
+    secs
+}
+
+#[lattice(executor = "under_test")]
+fn awaiting(secs: u64) -> u64 {
+    awaits(secs)
+}
+
 #[lattice(executor = "under_test")]
 fn hogging(mib: usize) -> usize {
     hog(mib)
@@ -200,7 +246,7 @@ fn out_of_memory(fx: &Fx) -> Result<(), Failed> {
         ],
     );
     // Batch's rules end a job that ran out of memory: one attempt.
-    assert_eq!(fx.attempts_of_last_job()?, 1);
+    assert_eq!(fx.attempts_of_last_job("orbital-hog")?, 1);
     Ok(())
 }
 
@@ -224,7 +270,7 @@ fn attempt_duration(fx: &Fx) -> Result<(), Failed> {
         "the job was not stopped at its timeout"
     );
     assert_eq!(
-        fx.attempts_of_last_job()?,
+        fx.attempts_of_last_job("orbital-sleeps")?,
         1,
         "a timed-out job is not retried"
     );
@@ -232,19 +278,30 @@ fn attempt_duration(fx: &Fx) -> Result<(), Failed> {
 }
 
 fn host_lost(fx: &Fx) -> Result<(), Failed> {
-    fx.target.hook("POST", "lose-host?count=1&after=0.5")?;
     let rt = fx.runtime(&fx.toml(""))?;
-    let result = fx.run(&rt, sleeping::build(2));
-    fx.target.hook("POST", "clear")?;
-    let result = result?;
+    let t = fx.target.clone();
+    // Once the job runs, its host goes away (the plane kills it as a lost instance).
+    let loser = std::thread::spawn(move || -> Result<(), String> {
+        let id = t.boto3(&running_job("orbital-naps", &t.queue))?;
+        t.hook("POST", &format!("lose-host?job={}", id.trim()))
+            .map(drop)
+    });
+    let result = fx.run(&rt, napping::build(3))?;
+    loser
+        .join()
+        .map_err(|_| "the host-losing thread panicked")??;
     assert_eq!(
         result.output()?,
-        2,
+        3,
         "the job completes on its second attempt"
     );
-    assert_eq!(fx.attempts_of_last_job()?, 2, "Batch retried the lost host");
     assert_eq!(
-        node(&result, "sleeps").attempts(),
+        fx.attempts_of_last_job("orbital-naps")?,
+        2,
+        "Batch retried the lost host"
+    );
+    assert_eq!(
+        node(&result, "naps").attempts(),
         1,
         "not counted against `retries`"
     );
@@ -252,20 +309,22 @@ fn host_lost(fx: &Fx) -> Result<(), Failed> {
 }
 
 fn expired_urls(fx: &Fx) -> Result<(), Failed> {
-    fx.target.hook("POST", "reset-stats")?;
     fx.target.hook("POST", "hold?count=1&seconds=4")?;
     let rt = fx.runtime(&fx.toml("presign_ttl = 2\n"))?;
-    let result = fx.run(&rt, adding::build(20, 22));
+    let result = fx.run(&rt, adding_late::build(20, 22));
     fx.target.hook("POST", "clear")?;
     let result = result?;
     assert_eq!(result.output()?, 42);
-    assert_eq!(
-        node(&result, "add").attempts(),
-        1,
-        "a resubmission is not a retry"
-    );
-    let stats: serde_json::Value = serde_json::from_str(&fx.target.hook("GET", "stats")?)?;
-    assert_eq!(stats["requests"]["batch"]["SubmitJob"], 2, "{stats}");
+    let n = node(&result, "adds_late");
+    assert_eq!(n.attempts(), 1, "a resubmission is not a retry");
+    // Two submissions: the first refused its expired URLs (exit 91), the second ran.
+    let jobs = fx.jobs_named("orbital-adds_late")?;
+    let codes: Vec<String> = jobs
+        .iter()
+        .map(|j| format!("{} {}", j["status"], j["attempts"][0]["exitCode"]))
+        .collect();
+    assert_eq!(jobs.len(), 2, "{codes:?}");
+    assert!(codes.iter().any(|c| c.ends_with(" 91")), "{codes:?}");
     Ok(())
 }
 
@@ -273,19 +332,16 @@ fn terminated_outside(fx: &Fx) -> Result<(), Failed> {
     let rt = fx.runtime(&fx.toml(""))?;
     let t = fx.target.clone();
     let killer = std::thread::spawn(move || {
-        t.boto3(
-            "import time\nfor _ in range(300):\n    ids = [j['jobId'] for j in batch.list_jobs(jobQueue=sys.argv[0] if False \
-             else QUEUE, jobStatus='RUNNING')['jobSummaryList']]\n    if ids:\n        \
-             batch.terminate_job(jobId=ids[0], reason='stopped by an operator')\n        break\n    time.sleep(0.1)\n"
-                .replace("QUEUE", &format!("{:?}", t.queue))
-                .as_str(),
-        )
+        t.boto3(&format!(
+            "{}batch.terminate_job(jobId=ID, reason='stopped by an operator')\n",
+            running_job("orbital-awaits", &t.queue).replace("print(ids[0])", "ID = ids[0]")
+        ))
     });
-    let result = fx.run(&rt, sleeping::build(60))?;
+    let result = fx.run(&rt, awaiting::build(60))?;
     killer
         .join()
         .map_err(|_| "the terminating thread panicked")??;
-    let n = node(&result, "sleeps");
+    let n = node(&result, "awaits");
     assert_eq!(n.status(), NodeStatus::Failed);
     says(error_of(n), &["Batch said: stopped by an operator"]);
     Ok(())
@@ -298,7 +354,7 @@ fn task_error(fx: &Fx) -> Result<(), Failed> {
     assert_eq!(n.status(), NodeStatus::Failed);
     says(error_of(n), &["7 is not accepted"]);
     assert_eq!(
-        fx.attempts_of_last_job()?,
+        fx.attempts_of_last_job("orbital-refuses")?,
         1,
         "Batch does not retry a task's own error"
     );
@@ -310,33 +366,45 @@ fn value_in_code(fx: &Fx) -> Result<(), Failed> {
     let rt = fx.runtime(&fx.target.toml("awsbatch", ""))?;
     let result = fx.run(&rt, coding::build(21))?;
     assert_eq!(result.output()?, 42);
-    let job = fx.last_job()?;
-    let reqs = job["container"]["resourceRequirements"].to_string();
-    assert!(
-        reqs.contains("\"2\"") && reqs.contains("\"512\""),
-        "the job's resources: {reqs}"
+    let job = fx.last_job("orbital-coded")?;
+    assert_eq!(
+        job["vcpus"], 2.0,
+        "the job's vCPUs come from the code: {job}"
+    );
+    assert_eq!(
+        job["memory"], 512,
+        "the job's MiB come from the code: {job}"
     );
     Ok(())
 }
 
 fn once_per_build(fx: &Fx) -> Result<(), Failed> {
     let text = fx.toml("");
-    fx.run(&fx.runtime(&text)?, adding::build(1, 1))?;
-    fx.target.hook("POST", "reset-stats")?;
-    // A second dispatch of the same build: no upload and no registration.
-    let result = fx.run(&fx.runtime(&text)?, adding::build(2, 2))?;
-    assert_eq!(result.output()?, 4);
-    let stats: serde_json::Value = serde_json::from_str(&fx.target.hook("GET", "stats")?)?;
-    let batch = &stats["requests"]["batch"];
     assert_eq!(
-        batch["RegisterJobDefinition"].as_u64().unwrap_or(0),
-        0,
-        "{stats}"
+        fx.run(&fx.runtime(&text)?, doubling::build(1))?.output()?,
+        2
     );
-    assert_eq!(batch["SubmitJob"], 1, "{stats}");
-    let puts = stats["requests"]["s3"]["PutObject"].as_u64().unwrap_or(0);
-    // The specs and the manifest (the outcome's PUT is presigned and counted with them).
-    assert!(puts <= 3, "the program was uploaded again: {stats}");
+    let program = || {
+        fx.target.boto3(
+            "r = s3.list_objects_v2(Bucket=sys.argv[1] if len(sys.argv) > 1 else BUCKET, Prefix='orbital/bin/')\n\
+             print(sorted((o['Key'], str(o['LastModified'])) for o in r.get('Contents', [])))\n"
+                .replace("BUCKET", &format!("{:?}", fx.target.aws.bucket))
+                .as_str(),
+        )
+    };
+    let before = program()?;
+    // A second dispatch of the same build, in a new runtime: no upload and no registration.
+    assert_eq!(
+        fx.run(&fx.runtime(&text)?, doubling::build(2))?.output()?,
+        4
+    );
+    assert_eq!(program()?, before, "the program was uploaded again");
+    let jobs = fx.jobs_named("orbital-doubles")?;
+    assert_eq!(jobs.len(), 2);
+    assert_eq!(
+        jobs[0]["definition"], jobs[1]["definition"],
+        "a second job definition"
+    );
     Ok(())
 }
 
@@ -345,6 +413,8 @@ fn once_per_build(fx: &Fx) -> Result<(), Failed> {
 struct Fx {
     target: BatchTarget,
     dir: PathBuf,
+    /// When the case began (ms since the epoch): the plane's jobs before it are another run's.
+    since_ms: i64,
     tokio: Option<tokio::runtime::Runtime>,
 }
 
@@ -367,6 +437,9 @@ impl Fx {
         Ok(Fx {
             target,
             dir,
+            since_ms: std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)?
+                .as_millis() as i64,
             tokio: Some(
                 tokio::runtime::Builder::new_multi_thread()
                     .worker_threads(2)
@@ -422,21 +495,48 @@ impl Fx {
         Ok(error_of(n).to_owned())
     }
 
-    /// The plane's record of the job submitted last.
-    fn last_job(&self) -> Result<serde_json::Value, Failed> {
+    /// The plane's records of the jobs named `name`, oldest first.
+    fn jobs_named(&self, name: &str) -> Result<Vec<serde_json::Value>, Failed> {
+        let jobs: serde_json::Value = serde_json::from_str(&self.target.hook("GET", "jobs")?)?;
+        let mut list: Vec<serde_json::Value> = jobs["jobs"]
+            .as_array()
+            .cloned()
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|j| {
+                j["jobName"] == name && j["createdAt"].as_i64().unwrap_or(0) >= self.since_ms
+            })
+            .collect();
+        list.sort_by_key(|j| j["createdAt"].as_i64().unwrap_or(0));
+        Ok(list)
+    }
+
+    /// The plane's record of the job named `name` submitted last.
+    fn last_job(&self, name: &str) -> Result<serde_json::Value, Failed> {
         let jobs: serde_json::Value = serde_json::from_str(&self.target.hook("GET", "jobs")?)?;
         let list = jobs["jobs"].as_array().cloned().unwrap_or_default();
         list.into_iter()
-            .filter(|j| j["arrayProperties"]["index"].is_null())
+            .filter(|j| {
+                j["jobName"] == name && j["createdAt"].as_i64().unwrap_or(0) >= self.since_ms
+            })
             .max_by_key(|j| j["createdAt"].as_i64().unwrap_or(0))
             .ok_or_else(|| "the plane has no job".into())
     }
 
-    /// The attempts of the job submitted last.
-    fn attempts_of_last_job(&self) -> Result<usize, Failed> {
-        let job = self.last_job()?;
+    /// The attempts of the job named `name` submitted last.
+    fn attempts_of_last_job(&self, name: &str) -> Result<usize, Failed> {
+        let job = self.last_job(name)?;
         Ok(job["attempts"].as_array().map_or(0, Vec::len))
     }
+}
+
+/// A boto3 script that waits (up to 30 s) for a RUNNING job named `name` and prints its id.
+fn running_job(name: &str, queue: &str) -> String {
+    format!(
+        "import time\nids = []\nfor _ in range(300):\n    ids = [j['jobId'] for j in batch.list_jobs(jobQueue={queue:?}, \
+         jobStatus='RUNNING')['jobSummaryList'] if j['jobName'] == {name:?}]\n    if ids:\n        break\n    \
+         time.sleep(0.1)\nif not ids:\n    sys.exit('no RUNNING job named {name}')\nprint(ids[0])\n"
+    )
 }
 
 #[track_caller]

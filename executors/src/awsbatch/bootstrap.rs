@@ -43,12 +43,12 @@ while read -r r o; do
 done < manifest
 [ -n "$range" ] || { echo "orbital: the manifest has no line $i" >&2; exit 92; }
 fetch "$ORBITAL_PROGRAM_URL" program "--compressed"
-chmod +x program
+chmod +x program && mkdir -p cap || { echo "orbital: cannot prepare the working directory" >&2; exit 90; }
 fetch "$ORBITAL_SPECS_URL" spec "-r $range"
-./program --orbital-runner --spec-file spec --outcome-file outcome --capture-dir cap --capture-limit "${ORBITAL_CAPTURE_LIMIT:-1048576}"
+"$d/program" --orbital-runner --spec-file "$d/spec" --outcome-file "$d/outcome" --capture-dir "$d/cap" --capture-limit "${ORBITAL_CAPTURE_LIMIT:-1048576}"
 rc=$?
-if [ -f outcome ]; then
-  code="$(curl -sS -g --retry 4 --retry-connrefused --retry-delay 1 -X PUT -H 'Expect:' --upload-file outcome -o /dev/null -w '%{http_code}' "$out")" || {
+if [ -f "$d/outcome" ]; then
+  code="$(curl -sS -g --retry 4 --retry-connrefused --retry-delay 1 -X PUT -H 'Expect:' --upload-file "$d/outcome" -o /dev/null -w '%{http_code}' "$out")" || {
     echo "orbital: uploading the outcome failed (curl exit $?)" >&2; exit 90; }
   case "$code" in
     2??) ;;

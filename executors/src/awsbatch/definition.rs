@@ -27,12 +27,12 @@ pub(super) struct Inputs<'a> {
     pub(super) execution_role_arn: Option<&'a str>,
 }
 
-/// The retry rules: (action, field, pattern), in Batch's order of evaluation.
+/// The retry rules: (action, field, pattern), in Batch's order of evaluation (Batch takes 5 at
+/// most). A failure no rule matches (none: the host-lost rule comes first) would be retried.
 pub(super) const RULES: &[(&str, &str, &str)] = &[
     ("RETRY", "onStatusReason", "Host EC2*"),
     ("RETRY", "onExitCode", "90"),
     ("RETRY", "onReason", "CannotPullContainerError*"),
-    ("RETRY", "onStatusReason", "CannotPullContainerError*"),
     ("EXIT", "onExitCode", "*"),
     ("EXIT", "onReason", "*"),
 ];

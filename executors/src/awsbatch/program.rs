@@ -132,7 +132,10 @@ fn stripped(path: &Path, cache: &Path) -> Result<Local, String> {
     let gzip = cache.join(format!("program-{build_id}.gz"));
     if !gzip.is_file() {
         let t0 = std::time::Instant::now();
-        let tmp = cache.join(format!(".program-{build_id}.gz.{}", std::process::id()));
+        let tmp = cache.join(format!(
+            ".program-{build_id}.gz.{}",
+            crate::ship::strip::unique()
+        ));
         let written = (|| -> std::io::Result<()> {
             let mut from = std::fs::File::open(&path)?;
             let to = std::io::BufWriter::new(std::fs::File::create(&tmp)?);

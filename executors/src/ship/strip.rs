@@ -12,7 +12,7 @@ pub(crate) fn strip_copy(binary: &Path, original: &[u8], cache_dir: &Path) -> Op
     if out.is_file() {
         return Some(out);
     }
-    let tmp = cache_dir.join(format!(".bootstrap-{key}.{}", std::process::id()));
+    let tmp = cache_dir.join(format!(".bootstrap-{key}.{}", unique()));
     let ran = std::process::Command::new("strip")
         .arg("--strip-debug")
         .arg("-o")
@@ -30,4 +30,15 @@ pub(crate) fn strip_copy(binary: &Path, original: &[u8], cache_dir: &Path) -> Op
             None
         }
     }
+}
+
+/// A name part no other writer in this machine uses at the same time: the process id and a
+/// counter (threads of one process prepare programs at once).
+pub(crate) fn unique() -> String {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    format!(
+        "{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    )
 }
