@@ -59,7 +59,7 @@ fn main() {
 
 /// Makes the executor ship another build while it believes it ships this one: a fresh bucket
 /// holds, under this build's key (`orbital/bin/<id of this binary, stripped>-x86_64`), the
-/// stripped `stale` (this binary with bytes appended). The executor finds the key there and
+/// stripped `stale` (this binary, stripped, with bytes appended). The executor finds the key there and
 /// uploads nothing; the specs carry this build's identity, and the jobs' runner refuses them.
 fn stale_in_bucket(ctx: &Ctx, stale: &Path) -> Result<orbital::Runtime, Failed> {
     let t = TARGET.get().ok_or("no Batch target")?;
@@ -81,6 +81,12 @@ fn stale_in_bucket(ctx: &Ctx, stale: &Path) -> Result<orbital::Runtime, Failed> 
     let key = orbital_core::identity::of_bytes(&std::fs::read(&me)?);
     let stale_stripped = ctx.dir().join("stale-stripped");
     strip(stale, &stale_stripped)?;
+    // `strip` drops the bytes `stale` has past its sections: append them again.
+    use std::io::Write;
+    std::fs::OpenOptions::new()
+        .append(true)
+        .open(&stale_stripped)?
+        .write_all(b"\norbital conformance: another build, stripped\n")?;
     let bucket = format!("orbital-stale-{}", std::process::id());
     t.boto3(&format!(
         "s3.create_bucket(Bucket={bucket:?})\ns3.upload_file({:?}, {bucket:?}, 'orbital/bin/{key}-x86_64')\n",

@@ -47,6 +47,14 @@ chmod +x program && mkdir -p cap || { echo "orbital: cannot prepare the working 
 fetch "$ORBITAL_SPECS_URL" spec "-r $range"
 "$d/program" --orbital-runner --spec-file "$d/spec" --outcome-file "$d/outcome" --capture-dir "$d/cap" --capture-limit "${ORBITAL_CAPTURE_LIMIT:-1048576}"
 rc=$?
+if [ ! -f "$d/outcome" ]; then
+  # No outcome (the runner crashed or was killed): what the task printed goes to the job's log.
+  lim="${ORBITAL_CAPTURE_LIMIT:-1048576}"
+  [ -f "$d/cap/stdout" ] && tail -c "$lim" "$d/cap/stdout"
+  [ -f "$d/cap/stderr" ] && tail -c "$lim" "$d/cap/stderr" >&2
+  cd / && rm -rf "$d"
+  exit "$rc"
+fi
 if [ -f "$d/outcome" ]; then
   code="$(curl -sS -g --retry 4 --retry-connrefused --retry-delay 1 -X PUT -H 'Expect:' --upload-file "$d/outcome" -o /dev/null -w '%{http_code}' "$out")" || {
     echo "orbital: uploading the outcome failed (curl exit $?)" >&2; exit 90; }

@@ -57,13 +57,19 @@ impl AwsBatchExecutor {
                 Ok(out)
             }
             Err(e) if e.as_service_error().is_some_and(|s| s.is_no_such_key()) => {
-                let tail = match &seen {
-                    Some(s) => self.log_tail(&clients, s).await,
-                    None => String::new(),
+                let log = match &seen {
+                    Some(s) => self.log(&clients, s).await,
+                    None => None,
                 };
+                let tail = log
+                    .as_ref()
+                    .map(|(where_, text)| tail_of(where_, text))
+                    .unwrap_or_default();
                 let error = self.why(&id, seen.as_ref(), moves, &tail);
                 let mut o = TaskOutcome::new(Err(error), SystemTime::now());
                 o.exit_code = seen.and_then(|s| s.exit_code);
+                // What the job printed (the bootstrap's words, then what the task had printed).
+                o.stderr = log.map(|(_, text)| text);
                 Ok(o)
             }
             Err(e) => Err(format!(
@@ -166,11 +172,10 @@ impl AwsBatchExecutor {
         TaskError::new(kind, format!("{text}{said}{tail}"))
     }
 
-    /// `; the end of its log (GROUP STREAM): ...`, or nothing when there is no log.
-    async fn log_tail(&self, clients: &Clients, s: &Seen) -> String {
-        let Some(stream) = &s.log_stream else {
-            return String::new();
-        };
+    /// The job's log (`GROUP STREAM`, and its text, at most `capture_limit` bytes from its end),
+    /// when it has one.
+    async fn log(&self, clients: &Clients, s: &Seen) -> Option<(String, String)> {
+        let stream = s.log_stream.as_ref()?;
         let group = self
             .batch_job_log_group_name
             .as_deref()
@@ -181,30 +186,50 @@ impl AwsBatchExecutor {
             .log_group_name(group)
             .log_stream_name(stream)
             .start_from_head(false)
-            .limit(50)
+            .limit(10_000)
             .send()
             .await;
         match got {
             Ok(o) => {
-                let text: Vec<&str> = o.events().iter().filter_map(|e| e.message()).collect();
-                let text = text.join("\n");
-                let text = text.trim();
-                if text.is_empty() {
-                    return String::new();
-                }
-                let start = text.len().saturating_sub(2000);
-                let start = (start..text.len())
-                    .find(|&i| text.is_char_boundary(i))
-                    .unwrap_or(0);
-                format!(
-                    "; the end of its log ({group} {stream}): {}",
-                    &text[start..]
-                )
+                let lines: Vec<&str> = o.events().iter().filter_map(|e| e.message()).collect();
+                let text = lines.join("\n");
+                let limit = usize::try_from(self.capture_limit).unwrap_or(usize::MAX);
+                let text = end_of(text.trim_end(), limit);
+                (!text.trim().is_empty()).then(|| (format!("{group} {stream}"), text.to_owned()))
             }
             Err(e) => {
                 tracing::debug!(error = %said(&e), "cannot read the job's log");
-                String::new()
+                None
             }
         }
+    }
+}
+
+/// At most the last `n` bytes of `text`, from a character's start.
+fn end_of(text: &str, n: usize) -> &str {
+    let start = text.len().saturating_sub(n);
+    let start = (start..text.len())
+        .find(|&i| text.is_char_boundary(i))
+        .unwrap_or(text.len());
+    &text[start..]
+}
+
+/// `; the end of its log (WHERE): ...` (its last 2000 bytes).
+fn tail_of(where_: &str, text: &str) -> String {
+    format!(
+        "; the end of its log ({where_}): {}",
+        end_of(text.trim(), 2000)
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ends_start_at_a_character() {
+        assert_eq!(end_of("héllo", 4), "llo");
+        assert_eq!(end_of("abc", 10), "abc");
+        assert!(tail_of("g s", "x").ends_with("(g s): x"));
     }
 }
