@@ -1,7 +1,7 @@
 //! Checking the AWS credentials at setup: that they resolve, and that AWS accepts them (STS),
 //! with errors that name where they came from and never the secret.
 
-use super::sdk::Access;
+use super::access::Access;
 
 /// Where the credentials come from, as the configuration says (for errors).
 fn credentials_source(cfg: &Access<'_>) -> String {

@@ -3,6 +3,7 @@
 //! credentials checked at setup, what a failed call says, and S3 objects. It imports neither
 //! executor.
 
+pub(crate) mod access;
 pub(crate) mod al2023;
 pub(crate) mod credentials;
 pub(crate) mod s3io;

@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+pub(crate) use super::access::Access;
 use super::credentials::{check_accepted, check_credentials};
 
 /// `arn:<partition>:iam::<account>:role/<role>`, the partition and account read from `caller`
@@ -16,20 +17,6 @@ pub(crate) fn role_in_account(caller: &str, role: &str) -> Option<String> {
         }
         _ => None,
     }
-}
-
-/// The keys of an AWS executor's table that say how to reach AWS.
-#[derive(Debug, Clone, Copy, Default)]
-pub(crate) struct Access<'a> {
-    /// `profile`: the profile to use (default: the AWS chain's).
-    pub profile: Option<&'a str>,
-    /// `credentials_file` (Covalent's `credentials`): a credentials file to read instead of
-    /// `~/.aws/credentials`.
-    pub credentials_file: Option<&'a str>,
-    /// `region` (default: the AWS chain's).
-    pub region: Option<&'a str>,
-    /// `endpoint_url`: one endpoint for every service (an emulator).
-    pub endpoint_url: Option<&'a str>,
 }
 
 /// The loaded configuration, and who the credentials are (STS's answer, when it has one).
