@@ -5,7 +5,7 @@
 //!   poll, `RegisterJobDefinition`, S3), counted by the plane;
 //! - that dispatch end to end, against a raw boto3 `SubmitJob` of the same array (the same job
 //!   definition, program, specs and manifest: each child really runs its task) polled with
-//!   `DescribeJobs` at the same interval, alternating sides over 3 rounds.
+//!   `DescribeJobs` at the same interval, alternating sides over 3 rounds (or the number given: `-- 1`).
 //!
 //! `eval "$(./harness/aws)" && cargo run --release --features awsbatch --example batch_bench`
 
@@ -16,7 +16,6 @@ use std::time::Instant;
 use orbital::prelude::*;
 
 const N: u64 = 200;
-const ROUNDS: usize = 3;
 const POLL: f64 = 0.5;
 
 /// A trivial task.
@@ -98,21 +97,24 @@ fn newest(name: &str) -> String {
 /// The raw side: the same array submitted again with boto3 (the job's definition and
 /// environment), polled with DescribeJobs every POLL s until it ends; seconds.
 fn raw(like: &str) -> f64 {
-    let script = format!(
-        "j = batch.describe_jobs(jobs=[{like:?}])['jobs'][0]\n\
-         env = j['container']['environment']\n\
-         t0 = time.time()\n\
-         r = batch.submit_job(jobName='raw-boto3', jobQueue=j['jobQueue'], jobDefinition=j['jobDefinition'],\n\
-             arrayProperties={{'size': {N}}}, containerOverrides={{'environment': env,\n\
-             'resourceRequirements': j['container']['resourceRequirements']}})\n\
-         while True:\n\
-             time.sleep({POLL})\n\
-             s = batch.describe_jobs(jobs=[r['jobId']])['jobs'][0]['status']\n\
-             if s in ('SUCCEEDED', 'FAILED'):\n\
-                 break\n\
-         assert s == 'SUCCEEDED', s\n\
-         print(time.time() - t0)\n"
-    );
+    let script = r#"
+j = batch.describe_jobs(jobs=[LIKE])['jobs'][0]
+env = j['container']['environment']
+t0 = time.time()
+r = batch.submit_job(jobName='raw-boto3', jobQueue=j['jobQueue'], jobDefinition=j['jobDefinition'],
+    arrayProperties={'size': N}, containerOverrides={'environment': env,
+    'resourceRequirements': j['container']['resourceRequirements']})
+while True:
+    time.sleep(POLL)
+    s = batch.describe_jobs(jobs=[r['jobId']])['jobs'][0]['status']
+    if s in ('SUCCEEDED', 'FAILED'):
+        break
+assert s == 'SUCCEEDED', s
+print(time.time() - t0)
+"#
+    .replace("LIKE", &format!("{like:?}"))
+    .replace("POLL", &POLL.to_string())
+    .replace("N}", &format!("{N}}}"));
     boto3(&script).trim().parse().expect("seconds")
 }
 
@@ -169,8 +171,12 @@ async fn main() -> orbital::Result<()> {
         count("logs", "GetLogEvents"),
     );
     let like = newest("orbital-inc");
+    let rounds: usize = std::env::args()
+        .nth(1)
+        .and_then(|a| a.parse().ok())
+        .unwrap_or(3);
     let (mut ours, mut theirs) = (Vec::new(), Vec::new());
-    for round in 0..ROUNDS {
+    for round in 0..rounds {
         let t0 = Instant::now();
         let r = rt.dispatch(fan::build(N)).await?.wait().await?;
         assert_eq!(r.output()?.len() as u64, N);
@@ -188,7 +194,7 @@ async fn main() -> orbital::Result<()> {
     }
     let (o, t) = (median(&mut ours), median(&mut theirs));
     println!(
-        "end to end, {N} electrons as one array job (median of {ROUNDS}): orbital {o:.2} s, raw boto3 submission of the \
+        "end to end, {N} electrons as one array job (median of {rounds}): orbital {o:.2} s, raw boto3 submission of the \
          same array {t:.2} s: orbital's cost {:+.2} s ({:.1} ms per electron)",
         o - t,
         (o - t) * 1000.0 / N as f64
